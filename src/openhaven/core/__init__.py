@@ -1,0 +1,1 @@
+"""Configuration, errors, the haven's folder layout and time: depends on nothing else here."""

@@ -1,0 +1,1 @@
+"""Patient records: the model, the synthetic population, ingest, and the record store."""
