@@ -20,15 +20,18 @@ class DataSession:
         self._connection = connection
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> None:
-        self._connection.execute(sql, parameters or [])
+        self._connection.execute(sql, parameters or []).fetchall()
 
     def query(self, sql: str, parameters: Sequence[Any] | None = None) -> pa.Table:
         """Run ``sql`` and return its rows as an Arrow table."""
-        return self._connection.execute(sql, parameters or []).fetch_arrow_table()
+        relation = self._connection.sql(sql, params=list(parameters) if parameters else None)
+        if relation is None:
+            raise ValueError("query() needs a statement that returns rows")
+        return relation.to_arrow_table()
 
     def scalar(self, sql: str, parameters: Sequence[Any] | None = None) -> Any:
-        row = self._connection.execute(sql, parameters or []).fetchone()
-        return None if row is None else row[0]
+        rows = self._connection.execute(sql, parameters or []).fetchall()
+        return rows[0][0] if rows else None
 
     def register(self, name: str, data: pa.Table) -> None:
         """Expose an Arrow table to SQL under ``name`` for the life of the session."""
@@ -36,6 +39,14 @@ class DataSession:
 
     def unregister(self, name: str) -> None:
         self._connection.unregister(name)
+
+    def attach(self, path: Path, alias: str, *, read_only: bool = False) -> None:
+        """Attach another DuckDB file under ``alias`` (e.g. the record store, read-only)."""
+        mode = " (READ_ONLY)" if read_only else ""
+        self.execute(f"ATTACH '{_quote(str(path))}' AS {alias}{mode}")
+
+    def detach(self, alias: str) -> None:
+        self.execute(f"DETACH {alias}")
 
     def table_names(self, schema: str | None = None) -> list[str]:
         if schema is None:
@@ -54,14 +65,14 @@ class DataSession:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[DataSession]:
         """All or nothing: on any exception every change since BEGIN is rolled back."""
-        self._connection.execute("BEGIN TRANSACTION")
+        self.execute("BEGIN TRANSACTION")
         try:
             yield self
         except BaseException:
-            self._connection.execute("ROLLBACK")
+            self.execute("ROLLBACK")
             raise
         else:
-            self._connection.execute("COMMIT")
+            self.execute("COMMIT")
 
     def close(self) -> None:
         self._connection.close()
@@ -88,6 +99,10 @@ def open_session(path: Path | None, *, read_only: bool = False) -> Iterator[Data
         raise EngineError(f"The data engine refused the operation ({type(exc).__name__}).") from exc
     finally:
         session.close()
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
 
 
 class EngineError(OpenHavenError):

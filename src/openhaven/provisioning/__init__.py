@@ -1,0 +1,1 @@
+"""Provisioning: from the record store to a project's de-identified extract, inside the haven."""
