@@ -1,0 +1,1 @@
+"""Outputs: disclosure control of every result before it can leave the haven."""
