@@ -1,0 +1,1 @@
+"""The ``openhaven`` command line: thin commands that parse, call services and render."""

@@ -1,0 +1,99 @@
+"""``openhaven init``, ``demo`` and ``serve``: making a haven and showing it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openhaven.cli.context import (
+    HomeOption,
+    JsonOption,
+    error_log,
+    governance_session,
+    open_haven,
+    resolve_home,
+)
+from openhaven.cli.rendering import console, emit_json, reporting_errors
+from openhaven.core.config import resolve_home as default_home
+
+DEMO_REPORT = "demo-report.json"
+
+
+def init(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Create a haven: its folders, master key, record store and governance database."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.records.store import open_store
+
+        haven = open_haven(home)
+        with open_store(haven.paths.record_store):
+            pass
+        with governance_session(haven):
+            pass
+        if as_json:
+            emit_json({"home": str(haven.home), "database_url": _redact(haven)})
+        else:
+            console.print(f"Haven ready at {haven.home}")
+
+
+def demo(
+    ctx: typer.Context,
+    home: HomeOption = None,
+    patients: Annotated[int, typer.Option("--patients", min=100)] = 50_000,
+    seed: Annotated[int, typer.Option("--seed")] = 2026,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the web app when done.")
+    ] = True,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the whole journey on a fresh demo haven, then serve it on localhost."""
+    home = resolve_home(ctx, home) or default_home(None)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.journey.demo import run_demo
+
+        with console.status("Starting") as status:
+            report = run_demo(home, patients=patients, seed=seed,
+                              step=lambda title: status.update(title))
+        (report.home / DEMO_REPORT).write_text(json.dumps(report.stages, indent=2, default=str))
+        if as_json:
+            emit_json({"home": str(report.home), "stages": report.stages})
+        else:
+            for stage in report.stages:
+                console.print(f"[bold green]✓[/] {stage['title']}: {stage['summary']}",
+                              highlight=False)
+    if serve_after:
+        _serve(report.home, host, port)
+
+
+def serve(
+    ctx: typer.Context,
+    home: HomeOption = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+) -> None:
+    """Serve the web app for the haven."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=False, error_log=error_log(home)):
+        haven = open_haven(home)
+    _serve(haven.home, host, port)
+
+
+def _serve(home: Path, host: str, port: int) -> None:
+    import uvicorn
+
+    from openhaven.web.app import create_app
+
+    console.print(f"Serving the haven at http://{host}:{port}/ (Ctrl+C to stop)")
+    uvicorn.run(create_app(open_haven(home)), host=host, port=port, log_level="warning")
+
+
+def _redact(haven: object) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(getattr(getattr(haven, "settings"), "database_url"))
+    return url.render_as_string(hide_password=True)

@@ -1,0 +1,52 @@
+"""The ``openhaven`` command: one Typer app assembling each area's commands."""
+
+from __future__ import annotations
+
+import typer
+
+from openhaven import __version__
+from openhaven.cli.context import GlobalHomeOption
+from openhaven.cli.haven_commands import demo, init, serve
+from openhaven.cli.ledger_commands import ledger_app
+from openhaven.cli.project_commands import extract_app, project_app, query_app
+from openhaven.cli.records_commands import generate, ingest
+
+app = typer.Typer(
+    name="openhaven",
+    help="OpenHaven: a trusted research environment for patient records.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"openhaven {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    home: GlobalHomeOption = None,
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """OpenHaven: a trusted research environment for patient records."""
+    ctx.obj = {"home": home}
+
+
+app.command()(init)
+app.command()(demo)
+app.command()(serve)
+app.command()(generate)
+app.command()(ingest)
+app.add_typer(project_app, name="project")
+app.add_typer(extract_app, name="extract")
+app.add_typer(query_app, name="query")
+app.add_typer(ledger_app, name="ledger")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""End-to-end journeys that string the services together (the demo today)."""

@@ -1,0 +1,63 @@
+"""Run a researcher's query and let out only its checked form.
+
+This is the single path from an aggregate query to a result a person can see: the raw
+table exists only in memory here; what is stored, shown and logged is the checked table.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from openhaven.analysis.query_spec import AggregateQuery
+from openhaven.analysis.runner import run_query_unsafe
+from openhaven.core.clock import utc_now
+from openhaven.core.errors import Conflict, PermissionDenied
+from openhaven.core.haven import Haven
+from openhaven.governance import service as governance
+from openhaven.ledger import record_event
+from openhaven.outputs import repository
+from openhaven.outputs.small_counts import suppress_small_counts
+from openhaven.provisioning import repository as extracts
+
+
+def run_checked_query(
+    session: Session, haven: Haven, reference: str, query: AggregateQuery, *, actor: str
+) -> dict[str, Any]:
+    """Run ``query`` on the project's current extract; return and record the checked table."""
+    project = governance.get_project(session, reference)
+    if not governance.is_active(project, utc_now()):
+        raise PermissionDenied(f"Project {reference} is not approved and in date")
+    extract = extracts.latest_extract(session, project.id)
+    if extract is None:
+        raise Conflict(f"Project {reference} has no extract yet: provision one first")
+    raw = run_query_unsafe(haven.home / extract.path, query)
+    checked = suppress_small_counts(raw, haven.settings.small_count_threshold)
+    output = repository.record_output(
+        session,
+        project_id=project.id,
+        extract_id=extract.id,
+        kind="query",
+        name=query.name,
+        created_at=utc_now(),
+        result=json.dumps(checked.as_dict()),
+        verdict=checked.verdict,
+        checks=json.dumps(checked.checks),
+        status="checked",
+    )
+    record_event(
+        haven,
+        "output.checked",
+        actor=actor,
+        subject=reference,
+        details={
+            "output_id": output.id,
+            "query": query.name,
+            "extract_version": extract.version,
+            "verdict": checked.verdict,
+            "suppressed_cells": len(checked.checks["minimum_cell_count"]["suppressed_cells"]),
+        },
+    )
+    return {"output_id": output.id, "project": reference, **checked.as_dict()}

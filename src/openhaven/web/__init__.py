@@ -1,0 +1,1 @@
+"""The web service: a JSON API and server-rendered pages over the same services."""
