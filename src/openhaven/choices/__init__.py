@@ -1,0 +1,1 @@
+"""Choices: patients' recorded opt-outs (and withdrawals), as append-only events."""

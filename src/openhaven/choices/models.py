@@ -1,0 +1,69 @@
+"""Patients' recorded choices, kept as an append-only list of events.
+
+A choice is never overwritten: each opt-out, and each withdrawal of one, is a new event with
+the moment it was recorded and the moment it takes effect. The state at any instant is
+derived from the events (the latest event in effect wins), so the haven can always say what
+it knew, when, and why a patient was or was not in an extract. Triggers on both engines
+refuse UPDATE and DELETE on this table.
+
+The NHS number is stored in clear because the governance database, like the record store,
+is custodian-only; it never leaves this table except as a set used to remove patients.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openhaven.core.clock import utc_now
+from openhaven.core.database import Base, UTCDateTime, portable_enum
+
+RESEARCH_AND_PLANNING = "research-and-planning"
+
+
+class ChoiceValue(StrEnum):
+    OPT_OUT = "opt_out"
+    WITHDRAW = "withdraw"
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    PHONE = "phone"
+    PAPER = "paper"
+    GP = "gp"
+    BULK_FILE = "bulk_file"
+
+
+class ActingAs(StrEnum):
+    SELF = "self"
+    PARENTAL_RESPONSIBILITY = "parental_responsibility"
+    LASTING_POWER_OF_ATTORNEY = "lasting_power_of_attorney"
+    COURT_APPOINTED_DEPUTY = "court_appointed_deputy"
+
+
+class ChoiceEvent(Base):
+    __tablename__ = "choice_events"
+    __table_args__ = (
+        Index("ix_choice_events_choice_patient_effective", "choice", "nhs_number", "effective_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        # SQLite only auto-increments a primary key declared exactly INTEGER.
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+    )
+    nhs_number: Mapped[str] = mapped_column(String(10), nullable=False, index=True)
+    choice: Mapped[str] = mapped_column(String(64), nullable=False)
+    value: Mapped[ChoiceValue] = mapped_column(
+        portable_enum(ChoiceValue, "choice_value"), nullable=False
+    )
+    channel: Mapped[Channel] = mapped_column(portable_enum(Channel, "channel"), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    acting_as: Mapped[ActingAs] = mapped_column(
+        portable_enum(ActingAs, "acting_as"), nullable=False
+    )
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -1,0 +1,1 @@
+"""Governance: organisations, people and their roles, projects and the decisions on them."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the governance database, run by ``openhaven.core.database.migrate``."""

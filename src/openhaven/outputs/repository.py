@@ -1,0 +1,60 @@
+"""Storage of outputs: the only session use for the ``outputs`` table.
+
+JSON fields (``result``, ``checks``) may be given as Python values or as JSON text; both are
+stored the same way and read back decoded. Nothing here commits: the caller's unit of work
+does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openhaven.core.errors import InvalidInput, Location, NotFound
+from openhaven.outputs.models import Output, OutputStatus
+
+JSON_FIELDS = ("result", "checks")
+
+
+def record_output(session: Session, **fields: Any) -> Output:
+    """Add an output record and flush it so its id exists."""
+    values = dict(fields)
+    for name in JSON_FIELDS:
+        if isinstance(values.get(name), str | bytes):
+            try:
+                values[name] = json.loads(values[name])
+            except ValueError:
+                raise InvalidInput(f"{name} is not valid JSON", Location(field=name)) from None
+    output = Output(**values)
+    session.add(output)
+    session.flush()
+    return output
+
+
+def get_output(session: Session, output_id: int) -> Output:
+    output = session.get(Output, output_id)
+    if output is None:
+        raise NotFound(f"No output {output_id}")
+    return output
+
+
+def list_outputs(session: Session, project_id: int | None = None) -> list[Output]:
+    """Outputs in the order they were made, for one project or all."""
+    statement = select(Output).order_by(Output.id)
+    if project_id is not None:
+        statement = statement.where(Output.project_id == project_id)
+    return list(session.scalars(statement))
+
+
+def set_output_status(session: Session, output: Output, status: str) -> Output:
+    """Move an output to checked, released or withdrawn (the airlock decides when)."""
+    try:
+        output.status = OutputStatus(status)
+    except ValueError:
+        allowed = ", ".join(member.value for member in OutputStatus)
+        raise InvalidInput(f"status must be one of: {allowed}", Location(field="status")) from None
+    session.flush()
+    return output
