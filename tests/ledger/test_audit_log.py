@@ -1,0 +1,101 @@
+"""The audit log: append, read, verify, refuse identifiers, survive a torn write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from openhaven.core.haven import Haven
+from openhaven.ledger import read_entries, record_event, verify
+from openhaven.ledger.audit_log import ENTRIES_FILE, IdentifiableEventError
+
+
+@pytest.fixture
+def haven(tmp_path: Path) -> Haven:
+    return Haven.open(tmp_path / "haven")
+
+
+def _log(haven: Haven) -> Path:
+    return haven.paths.ledger / ENTRIES_FILE
+
+
+def _fill(haven: Haven, n: int = 5) -> None:
+    for i in range(n):
+        record_event(haven, "test.step", actor="system", subject=f"S{i}", details={"i": i})
+
+
+def test_entries_are_chained_and_verify(haven: Haven) -> None:
+    _fill(haven)
+    entries = list(read_entries(haven))
+    assert [e.seq for e in entries] == [0, 1, 2, 3, 4]
+    assert all(b.prev == a.hash for a, b in zip(entries, entries[1:], strict=False))
+    assert verify(haven).as_dict() == {
+        "ok": True, "entries": 5, "first_bad": None, "reason": "every entry verified"
+    }
+
+
+def test_filter_by_action(haven: Haven) -> None:
+    _fill(haven, 2)
+    record_event(haven, "other.thing", actor="system")
+    assert [e.action for e in read_entries(haven, action_prefix="other.")] == ["other.thing"]
+
+
+@pytest.mark.parametrize("position", [0, 2, 4])
+def test_any_altered_entry_is_found(haven: Haven, position: int) -> None:
+    _fill(haven)
+    lines = _log(haven).read_bytes().splitlines(keepends=True)
+    record = json.loads(lines[position])
+    record["details"]["i"] = 99
+    lines[position] = json.dumps(record).encode() + b"\n"
+    _log(haven).write_bytes(b"".join(lines))
+    result = verify(haven)
+    assert not result.ok
+    assert result.first_bad == position
+
+
+def test_removed_entry_is_found(haven: Haven) -> None:
+    _fill(haven)
+    lines = _log(haven).read_bytes().splitlines(keepends=True)
+    del lines[2]
+    _log(haven).write_bytes(b"".join(lines))
+    assert verify(haven).first_bad == 2
+
+
+def test_reordered_entries_are_found(haven: Haven) -> None:
+    _fill(haven)
+    lines = _log(haven).read_bytes().splitlines(keepends=True)
+    lines[1], lines[3] = lines[3], lines[1]
+    _log(haven).write_bytes(b"".join(lines))
+    assert verify(haven).first_bad == 1
+
+
+def test_torn_last_line_is_reported_then_cut_by_the_next_append(haven: Haven) -> None:
+    _fill(haven, 3)
+    with _log(haven).open("ab") as handle:
+        handle.write(b'{"seq": 3, "half')
+    assert verify(haven).first_bad == 3
+    record_event(haven, "after.crash", actor="system")
+    result = verify(haven)
+    assert result.ok and result.entries == 4
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"nhs_number": "x"},
+        {"note": "patient 9434765919 opted out"},
+        {"nested": {"postcode": "LS1"}},
+        {"numbers": ["ok", "9434765919"]},
+    ],
+)
+def test_identifiable_details_are_refused(haven: Haven, details: dict) -> None:
+    with pytest.raises(IdentifiableEventError):
+        record_event(haven, "test.bad", actor="system", details=details)
+    assert list(read_entries(haven)) == []
+
+
+def test_log_file_is_private(haven: Haven) -> None:
+    _fill(haven, 1)
+    assert _log(haven).stat().st_mode & 0o077 == 0
