@@ -1,0 +1,87 @@
+"""The web app over the demo haven: every stage shown and linked; safe headers; safe errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from openhaven.core.haven import Haven
+from openhaven.records.store import open_store
+from openhaven.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(demo_home: Path) -> TestClient:
+    return TestClient(create_app(Haven.open(demo_home)))
+
+
+def _links(html: str) -> list[str]:
+    return re.findall(r'href="(/[^"]*)"', html)
+
+
+def test_home_lists_each_stage_with_a_working_link(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.text
+    for stage in ("ingest", "choices", "governance", "provision", "query"):
+        assert f'data-stage="{stage}"' in html
+    for link in _links(html):
+        assert client.get(link).status_code == 200, link
+
+
+def test_every_page_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/", "/records", "/projects", "/register", "/ledger", "/api/projects",
+                 "/api/health", "/no-such-page"):
+        headers = client.get(path).headers
+        assert "script-src 'self'" in headers["content-security-policy"], path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["referrer-policy"] == "no-referrer", path
+
+
+def test_api_errors_have_the_one_json_shape(client: TestClient) -> None:
+    response = client.get("/api/projects/OH-1999-9999")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": response.json()["error"]["message"]}}
+
+
+def test_page_errors_render_without_internals(client: TestClient) -> None:
+    response = client.get("/projects/OH-1999-9999")
+    assert response.status_code == 404
+    assert "Traceback" not in response.text
+    assert "sorry" in response.text.lower()
+
+
+def test_no_page_or_api_route_shows_an_identifier(client: TestClient, demo_home: Path) -> None:
+    with open_store(Haven.open(demo_home).paths.record_store, read_only=True) as store:
+        sample = store.query(
+            "SELECT nhs_number, family_name, postcode FROM patients ORDER BY patient_id LIMIT 200"
+        ).to_pylist()
+    pages = ["/", "/records", "/projects", "/register", "/ledger", "/api/projects",
+             "/api/ledger", "/api/records/counts"]
+    projects = client.get("/api/projects").json()["projects"]
+    for project in projects:
+        pages += [f"/projects/{project['reference']}", f"/api/projects/{project['reference']}"]
+        pages += [f"/outputs/{o['id']}" for o in project["outputs"]]
+        pages += [f"/api/outputs/{o['id']}" for o in project["outputs"]]
+    bodies = [client.get(p).text for p in pages]
+    for row in sample:
+        for body in bodies:
+            assert row["nhs_number"] not in body
+            assert row["postcode"] not in body
+
+
+def test_output_page_shows_suppressed_cells(client: TestClient) -> None:
+    project = client.get("/api/projects").json()["projects"][0]
+    suppressed = 0
+    for output in project["outputs"]:
+        body = client.get(f"/api/outputs/{output['id']}").json()
+        suppressed += sum(row[-1] is None for row in body["result"]["rows"])
+        page = client.get(f"/outputs/{output['id']}").text
+        assert page.count("suppressed</span>") == sum(
+            row[-1] is None for row in body["result"]["rows"]
+        )
+    assert suppressed > 0
