@@ -42,7 +42,8 @@ def main() -> None:
         module = _load(path)
         results = module.run(quick=args.quick)  # type: ignore[attr-defined]
         for row in results:
-            print(f"   {row['benchmark']}: {row['measured']}  (anchor: {row['anchor']})", flush=True)
+            print(f"   {row['benchmark']}: {row['measured']}  (anchor: {row['anchor']})",
+                  flush=True)
         rows.extend(results)
         print(f"   done in {time.perf_counter() - started:.1f} s", flush=True)
     if not args.quick:

@@ -41,7 +41,7 @@ def server(demo_home: Path) -> Iterator[str]:
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(url + "/api/health", timeout=1)  # noqa: S310
+                urllib.request.urlopen(url + "/api/health", timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)

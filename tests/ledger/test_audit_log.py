@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def test_entries_are_chained_and_verify(haven: Haven) -> None:
     _fill(haven)
     entries = list(read_entries(haven))
     assert [e.seq for e in entries] == [0, 1, 2, 3, 4]
-    assert all(b.prev == a.hash for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev == a.hash for a, b in pairwise(entries))
     assert verify(haven).as_dict() == {
         "ok": True, "entries": 5, "first_bad": None, "reason": "every entry verified"
     }

@@ -11,7 +11,7 @@ import pytest
 from openhaven.core.errors import InvalidInput, SafeguardRefused
 from openhaven.engine import open_session
 from openhaven.provisioning.extract_builder import build_extract
-from openhaven.provisioning.pseudonym import project_key, pseudonymise, patient_token
+from openhaven.provisioning.pseudonym import patient_token, project_key, pseudonymise
 from openhaven.provisioning.specification import DEMO_SPECIFICATION, DatasetSpecification
 from openhaven.records.store import open_store, upsert_all
 
@@ -107,7 +107,7 @@ def test_pseudonyms_stable_within_and_unlinkable_across_projects(tmp_path: Path)
 def test_failed_build_leaves_no_partial_extract(tmp_path: Path) -> None:
     spec = DatasetSpecification({"tables": {"patients": {"patient_id": "pseudonymise"},
                                             "no_such_table": {}}})
-    with pytest.raises(Exception):
+    with pytest.raises(KeyError):
         build_extract(_store(tmp_path), tmp_path / "v1", specification=spec,
                       project_key=b"k" * 32, opted_out_nhs_numbers=[])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["records.duckdb"]

@@ -42,7 +42,8 @@ def compile_query(query: AggregateQuery, available: dict[str, set[str]]) -> tupl
                 f"{age_band_sql('p.date_of_birth_year', query.reference_date.year)} AS age_band"
             )
         else:
-            selected.append(f"coalesce(p.{DIMENSION_COLUMNS[dimension][1]}, 'unknown') AS {dimension}")
+            column = DIMENSION_COLUMNS[dimension][1]
+            selected.append(f"coalesce(p.{column}, 'unknown') AS {dimension}")
     parameters: list[str] = []
     where = ""
     if query.conditions is not None:

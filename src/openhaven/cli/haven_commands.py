@@ -18,6 +18,7 @@ from openhaven.cli.context import (
 )
 from openhaven.cli.rendering import console, emit_json, reporting_errors
 from openhaven.core.config import resolve_home as default_home
+from openhaven.core.haven import Haven
 
 DEMO_REPORT = "demo-report.json"
 
@@ -92,8 +93,8 @@ def _serve(home: Path, host: str, port: int) -> None:
     uvicorn.run(create_app(open_haven(home)), host=host, port=port, log_level="warning")
 
 
-def _redact(haven: object) -> str:
+def _redact(haven: Haven) -> str:
     from sqlalchemy.engine import make_url
 
-    url = make_url(getattr(getattr(haven, "settings"), "database_url"))
+    url = make_url(haven.settings.database_url)
     return url.render_as_string(hide_password=True)

@@ -107,7 +107,10 @@ def run_query(
         from openhaven.analysis.query_spec import AggregateQuery
         from openhaven.outputs.service import run_checked_query
 
-        query = AggregateQuery.from_dict(_read_query(query_file), source=query_file.name)
+        raw = _read_query(query_file)
+        if not isinstance(raw, dict):
+            raise InvalidInput("A query file must hold a mapping", Location(file=query_file.name))
+        query = AggregateQuery.from_dict(raw, source=query_file.name)
         haven = open_haven(home)
         with governance_session(haven) as session:
             result = run_checked_query(session, haven, reference, query, actor="researcher")

@@ -91,7 +91,7 @@ def record_event(
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             seq, prev = _tail(handle)
-            content = {
+            content: dict[str, Any] = {
                 "seq": seq,
                 "time": utc_now().isoformat(),
                 "action": action,
@@ -100,7 +100,10 @@ def record_event(
                 "details": body,
                 "prev": prev,
             }
-            entry = LedgerEntry(**content, hash=_hash(content))
+            entry = LedgerEntry(
+                seq=seq, time=content["time"], action=action, actor=actor, subject=subject,
+                details=body, prev=prev, hash=_hash(content),
+            )
             handle.seek(0, os.SEEK_END)
             handle.write(_encode(entry.as_dict()) + b"\n")
             handle.flush()
@@ -180,7 +183,7 @@ def _cut_torn_tail(handle: Any, size: int) -> int:
     """Drop an unacknowledged, half-written last line; return the new size."""
     handle.seek(0)
     data = handle.read(size)
-    keep = data.rfind(b"\n") + 1
+    keep: int = data.rfind(b"\n") + 1
     handle.truncate(keep)
     os.fsync(handle.fileno())
     return keep

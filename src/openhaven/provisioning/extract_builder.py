@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,7 +129,7 @@ def _select_cohort(session: DataSession) -> pa.Table:
     )
 
 
-def _write_table(session: DataSession, table_name: str, columns: dict[str, str]) -> int:
+def _write_table(session: DataSession, table_name: str, columns: Mapping[str, str]) -> int:
     spec = TABLES_BY_NAME[table_name]
     selected: list[str] = []
     for column in spec.columns:

@@ -83,7 +83,7 @@ class Table:
         )
 
 
-S, D, F, I = ColumnType.STRING, ColumnType.DATE, ColumnType.DOUBLE, ColumnType.INTEGER
+S, D, F = ColumnType.STRING, ColumnType.DATE, ColumnType.DOUBLE
 DIRECT, QUASI, TEXT = Identifiability.DIRECT, Identifiability.QUASI, Identifiability.FREE_TEXT
 
 

@@ -62,14 +62,14 @@ def upsert(session: DataSession, spec: Table, data: pa.Table) -> int:
         session.execute(f"INSERT INTO {spec.name} SELECT DISTINCT ON ({spec.key}) * FROM {view}")
     finally:
         session.unregister(view)
-    return staged.num_rows
+    return int(staged.num_rows)
 
 
 def upsert_all(session: DataSession, batches: Mapping[str, pa.Table]) -> dict[str, int]:
     """Load several tables in one transaction: either all of them change or none does."""
     from openhaven.records.schema import TABLES_BY_NAME
 
-    written: dict[str, int] = {}
+    written: dict[str, int] = {}  # rows written per table
     with session.transaction():
         for name, data in batches.items():
             written[name] = upsert(session, TABLES_BY_NAME[name], data)
