@@ -95,7 +95,7 @@ def create_app(haven: Haven) -> FastAPI:
 
     @app.get("/register", response_class=HTMLResponse, include_in_schema=False)
     def register(request: Request, session: Session = Depends(db)) -> HTMLResponse:
-        return page(request, "register.html", projects=view.projects(session))
+        return page(request, "register.html", projects=view.register(session))
 
     @app.get("/ledger", response_class=HTMLResponse, include_in_schema=False)
     def ledger(request: Request) -> HTMLResponse:
@@ -113,6 +113,10 @@ def create_app(haven: Haven) -> FastAPI:
     @app.get("/api/projects/{reference}")
     def api_project(reference: str, session: Session = Depends(db)) -> dict[str, Any]:
         return view.project(session, reference)
+
+    @app.get("/api/register")
+    def api_register(session: Session = Depends(db)) -> dict[str, Any]:
+        return {"projects": view.register(session)}
 
     @app.get("/api/outputs/{output_id}")
     def api_output(output_id: int, session: Session = Depends(db)) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from openhaven.ledger import read_entries, verify
 from openhaven.outputs import repository as outputs
 from openhaven.provisioning import repository as extracts
 from openhaven.records.store import open_store, row_counts
+from openhaven.transparency.register import register_entries
 
 DEMO_REPORT = "demo-report.json"
 
@@ -56,15 +57,14 @@ class HavenView:
         return summary
 
     def output(self, session: Session, output_id: int) -> dict[str, Any]:
-        from openhaven.core.errors import NotFound
+        found = outputs.get_output(session, output_id)
+        summary = output_summary(found)
+        summary["result"] = _decoded(found.result)
+        summary["checks"] = _decoded(found.checks)
+        return summary
 
-        for candidate in outputs.list_outputs(session):
-            if candidate.id == output_id:
-                summary = output_summary(candidate)
-                summary["result"] = _decoded(candidate.result)
-                summary["checks"] = _decoded(candidate.checks)
-                return summary
-        raise NotFound(f"No output {output_id}")
+    def register(self, session: Session) -> list[dict[str, Any]]:
+        return register_entries(session, self.haven)
 
     def ledger(self, limit: int = 200) -> dict[str, Any]:
         entries = [e.as_dict() for e in read_entries(self.haven)]
