@@ -213,7 +213,12 @@ def test_approval_needs_reasons_and_a_positive_duration(
         service.approve_project(
             session, haven, project.reference, approver=cast.chair, reasons="ok", duration_days=0
         )
+    with pytest.raises(InvalidInput, match="10-digit"):
+        service.approve_project(
+            session, haven, project.reference, approver=cast.chair, reasons="See 9434765919"
+        )
     assert project.status == "submitted"
+    assert list(read_entries(haven, action_prefix="project.approved")) == []
 
 
 def test_people_and_organisations_are_registered_once(

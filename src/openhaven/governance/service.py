@@ -45,6 +45,7 @@ REFERENCE_PREFIX = "OH"
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A DUO term (``DUO:0000042``) or its abbreviation (``HMB``, ``GRU``, ``NCU``).
 PURPOSE_CODE_PATTERN = re.compile(r"^(DUO:\d{7}|[A-Z][A-Z0-9-]{1,15})$")
+TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
 LEAD_ROLE = "lead"
 MEMBER_ROLE = "member"
 
@@ -223,7 +224,7 @@ def approve_project(
     """Approve a submitted project for ``duration_days`` from now, recording the reasons."""
     project = get_project(session, reference)
     _check_may_decide(project, approver, "approve")
-    reasons = _required_text(reasons, "reasons")
+    reasons = _reasons(reasons)
     if isinstance(duration_days, bool) or not isinstance(duration_days, int) or duration_days < 1:
         raise InvalidInput(
             "duration_days must be a whole number of at least 1", Location(field="duration_days")
@@ -254,7 +255,7 @@ def reject_project(
     """Reject a submitted project, recording the reasons; the same people may decide."""
     project = get_project(session, reference)
     _check_may_decide(project, approver, "reject")
-    reasons = _required_text(reasons, "reasons")
+    reasons = _reasons(reasons)
     _check_submitted(project, "rejected")
     decided_at = utc_now()
     project.status = ProjectStatus.REJECTED
@@ -364,6 +365,17 @@ def _required_text(value: object, field: str, max_length: int | None = None) -> 
             f"{field} must be at most {max_length} characters", Location(field=field)
         )
     return text
+
+
+def _reasons(value: object) -> str:
+    """Reasons are published in the ledger, so they may not hold what looks like an NHS number."""
+    reasons = _required_text(value, "reasons")
+    if TEN_DIGITS.search(reasons):
+        raise InvalidInput(
+            "reasons may not contain a 10-digit number (it could identify a patient)",
+            Location(field="reasons"),
+        )
+    return reasons
 
 
 def _member(enum_class: type[E], value: object, field: str) -> E:
