@@ -92,7 +92,7 @@ def parse_date(value: Any, path: str) -> tuple[str, bool]:
         raise ElementError(path, "must be a date string")
     match = _DATE_TIME.fullmatch(value)
     if match is None:
-        raise ElementError(path, "must be an FHIR date or dateTime (YYYY-MM-DD[Thh:mm:ss+zz:zz])")
+        raise ElementError(path, "must be a FHIR date or dateTime (YYYY-MM-DD[Thh:mm:ss+zz:zz])")
     year, month, day = match.group(1), match.group(2), match.group(3)
     try:
         parsed = date(int(year), int(month or 1), int(day or 1))

@@ -123,7 +123,12 @@ class FhirReader:
                 continue
             resource = entry.get("resource")
             if resource is None:
-                problem(file_index, index, f"{where}.resource", "is missing (entry without one)")
+                problem(
+                    file_index,
+                    index,
+                    f"{where}.resource",
+                    "is missing: every entry must carry a resource",
+                )
                 continue
             if not isinstance(resource, dict):
                 problem(file_index, index, f"{where}.resource", "must be a JSON object")

@@ -154,14 +154,17 @@ def _files_to_read(paths: Sequence[Path]) -> tuple[list[tuple[Path, InputFormat]
 
 
 def _invalid(staging: Staging) -> InvalidInput:
-    problems = staging.problems
+    order = {name: index for index, name in enumerate(staging.files)}
+    problems = sorted(
+        staging.problems,
+        key=lambda p: (order[p.file], -1 if p.position is None else p.position),
+    )
     counts = staging.problem_counts()
     total = sum(counts.values())
     first = problems[0]
-    where = first.location().describe()
     message = (
         f"The input is not valid: {total} problem(s) in {len(counts)} file(s); "
-        f"nothing was loaded. First: {where}: {first.problem}."
+        f"nothing was loaded. First problem: {first.field or 'the file'} {first.problem}"
     )
     details = [p.as_dict() for p in problems[:MAX_REPORTED_PROBLEMS]]
     return InvalidInput(message, location=first.location(), details=details)

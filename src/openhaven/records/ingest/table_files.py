@@ -32,6 +32,19 @@ _PATTERNS = {
     ColumnType.INTEGER: (r"^\s*[+-]?\d+\s*$", "must be a whole number"),
 }
 
+# Which stored Parquet types may stand for each schema type (besides text, validated).
+_COMPATIBLE = {
+    ColumnType.STRING: lambda t: pa.types.is_null(t),
+    ColumnType.DATE: lambda t: pa.types.is_date(t) or pa.types.is_null(t),
+    ColumnType.DOUBLE: lambda t: (
+        pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_null(t)
+    ),
+    ColumnType.INTEGER: lambda t: pa.types.is_integer(t) or pa.types.is_null(t),
+}
+
 
 def is_table_file(path: Path) -> bool:
     return path.suffix.lower() in SUFFIXES and path.stem in TABLES_BY_NAME
@@ -123,6 +136,8 @@ class TableFileReader:
             )
         else:
             try:
+                if not _COMPATIBLE[column.type](values.type):
+                    raise pa.ArrowInvalid("incompatible type")
                 converted = values.cast(target, safe=True)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 self.staging.problem(
@@ -131,7 +146,7 @@ class TableFileReader:
                 return pa.nulls(len(values), type=target)
         if not column.nullable:
             self._report(
-                pc.is_null(converted),
+                pc.is_null(values),
                 column.name,
                 "is required but empty",
                 file_index,
