@@ -27,7 +27,7 @@ ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def postgres_url() -> str:
-    return os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)
+    return os.environ.get(POSTGRES_URL_ENV) or DEFAULT_POSTGRES_URL
 
 
 @contextmanager
@@ -44,8 +44,10 @@ def empty_database(kind: str, folder: Path) -> Iterator[Engine]:
     try:
         with admin.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except OperationalError:
+    except OperationalError as error:
         admin.dispose()
+        if "FATAL" in str(error.orig):  # a server answered but refused us: a real failure
+            raise
         pytest.skip(f"no PostgreSQL server answers at {POSTGRES_URL_ENV} ({postgres_url()})")
     schema = f"openhaven_test_{uuid.uuid4().hex[:12]}"
     with admin.begin() as connection:

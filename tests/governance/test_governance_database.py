@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, inspect, make_url, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from db_fixtures import ENGINES, empty_database
+from db_fixtures import ENGINES, POSTGRES_URL_ENV, empty_database, postgres_url
 from openhaven.core.database import Base, downgrade, make_engine, migrate, unit_of_work
 from openhaven.core.errors import ConfigurationError
 from openhaven.governance.models import Organisation
@@ -42,6 +42,29 @@ def test_migrations_run_up_down_and_up_again(kind: str, tmp_path: Path) -> None:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         migrate(engine)
         assert set(inspect(engine).get_table_names()) >= TABLES
+
+
+def test_postgresql_cases_skip_when_no_server_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(POSTGRES_URL_ENV, "postgresql+psycopg://postgres@127.0.0.1:1/test")
+    with (
+        pytest.raises(pytest.skip.Exception, match="no PostgreSQL server answers"),
+        empty_database("postgresql", tmp_path),
+    ):
+        pass
+
+
+@pytest.mark.postgres
+def test_postgresql_cases_fail_when_a_server_answers_but_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with empty_database("postgresql", tmp_path):
+        pass  # skips here when no server answers at all
+    refused = make_url(postgres_url()).set(username="openhaven_no_such_role")
+    monkeypatch.setenv(POSTGRES_URL_ENV, refused.render_as_string(hide_password=False))
+    with pytest.raises(OperationalError), empty_database("postgresql", tmp_path):
+        pass
 
 
 def test_migrate_accepts_a_url(tmp_path: Path) -> None:
