@@ -183,6 +183,37 @@ def test_a_rejected_project_cannot_then_be_approved(
     assert [d.decision for d in rejected.decisions] == ["rejected"]
 
 
+def test_suspending_and_closing_end_access(session: Session, haven: Haven, cast: Cast) -> None:
+    project = _submitted(session, haven, cast)
+    with pytest.raises(Conflict, match="only an approved project"):
+        service.suspend_project(
+            session, haven, project.reference, decided_by=cast.chair, reasons="Breach."
+        )
+    service.approve_project(session, haven, project.reference, approver=cast.chair, reasons="ok")
+    with pytest.raises(PermissionDenied):
+        service.suspend_project(
+            session, haven, project.reference, decided_by=cast.colleague, reasons="Breach."
+        )
+    service.suspend_project(
+        session, haven, project.reference, decided_by=cast.chair, reasons="Breach reported."
+    )
+    assert project.status == "suspended"
+    assert not service.is_active(project)
+    with pytest.raises(PermissionDenied):
+        service.close_project(
+            session, haven, project.reference, decided_by=cast.checker, reasons="Done."
+        )
+    service.close_project(session, haven, project.reference, decided_by=cast.lead, reasons="Done.")
+    assert project.status == "closed"
+    assert [d.decision for d in project.decisions] == ["approved", "suspended", "closed"]
+    with pytest.raises(Conflict):
+        service.close_project(
+            session, haven, project.reference, decided_by=cast.lead, reasons="Again."
+        )
+    actions = [e.action for e in read_entries(haven, action_prefix="project.")]
+    assert actions[-2:] == ["project.suspended", "project.closed"]
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

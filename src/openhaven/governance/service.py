@@ -12,12 +12,9 @@ A project's data may be provisioned only while ``is_active`` holds.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +22,7 @@ from openhaven.core.clock import utc_now
 from openhaven.core.database import ensure_utc
 from openhaven.core.errors import Conflict, InvalidInput, Location, NotFound, PermissionDenied
 from openhaven.core.haven import Haven
+from openhaven.governance import input_checks as check
 from openhaven.governance import repository
 from openhaven.governance.models import (
     Decision,
@@ -42,22 +40,16 @@ from openhaven.governance.models import (
 from openhaven.ledger import record_event
 
 REFERENCE_PREFIX = "OH"
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# A DUO term (``DUO:0000042``) or its abbreviation (``HMB``, ``GRU``, ``NCU``).
-PURPOSE_CODE_PATTERN = re.compile(r"^(DUO:\d{7}|[A-Z][A-Z0-9-]{1,15})$")
-TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
 LEAD_ROLE = "lead"
 MEMBER_ROLE = "member"
-
-E = TypeVar("E", bound=StrEnum)
 
 
 def register_organisation(
     session: Session, haven: Haven, *, name: str, kind: str, actor: str
 ) -> Organisation:
     """Register an organisation; its name must be new."""
-    name = _required_text(name, "name", 200)
-    organisation_kind = _member(OrganisationKind, kind, "kind")
+    name = check.required_text(name, "name", 200)
+    organisation_kind = check.member(OrganisationKind, kind, "kind")
     if repository.organisation_by_name(session, name) is not None:
         raise Conflict(
             "An organisation with this name is already registered", Location(field="name")
@@ -85,13 +77,12 @@ def register_person(
     actor: str,
 ) -> Person:
     """Register a person with their roles; the email (lower-cased) must be new."""
-    display_name = _required_text(display_name, "display_name", 200)
-    email = _required_text(email, "email", 320).lower()
-    if not EMAIL_PATTERN.match(email):
-        raise InvalidInput("The email address is not valid", Location(field="email"))
+    display_name = check.required_text(display_name, "display_name", 200)
+    email = check.required_text(email, "email", 320).lower()
+    check.email_address(email)
     if isinstance(roles, str):
         roles = [roles]
-    chosen = sorted({_member(Role, role, "roles") for role in roles})
+    chosen = sorted({check.member(Role, role, "roles") for role in roles})
     if repository.person_by_email(session, email) is not None:
         raise Conflict("A person with this email is already registered", Location(field="email"))
     person = Person(
@@ -153,16 +144,16 @@ def create_project(
     comma-separated string.
     """
     fields = {
-        "title": _required_text(title, "title", 300),
-        "lay_summary": _required_text(lay_summary, "lay_summary"),
-        "purpose": _required_text(purpose, "purpose"),
-        "legal_basis": _required_text(legal_basis, "legal_basis"),
+        "title": check.required_text(title, "title", 300),
+        "lay_summary": check.required_text(lay_summary, "lay_summary"),
+        "purpose": check.required_text(purpose, "purpose"),
+        "legal_basis": check.required_text(legal_basis, "legal_basis"),
     }
-    codes = _purpose_codes(purpose_codes)
-    level = _member(Identifiability, identifiability, "identifiability")
+    codes = check.purpose_codes(purpose_codes)
+    level = check.member(Identifiability, identifiability, "identifiability")
     if not isinstance(commercial, bool):
         raise InvalidInput("commercial must be true or false", Location(field="commercial"))
-    specification = _json_object(dataset_specification, "dataset_specification")
+    specification = check.json_object(dataset_specification, "dataset_specification")
     created_at = utc_now()
     project = Project(
         reference=_next_reference(session, created_at.year),
@@ -224,7 +215,7 @@ def approve_project(
     """Approve a submitted project for ``duration_days`` from now, recording the reasons."""
     project = get_project(session, reference)
     _check_may_decide(project, approver, "approve")
-    reasons = _reasons(reasons)
+    reasons = check.reasons(reasons)
     if isinstance(duration_days, bool) or not isinstance(duration_days, int) or duration_days < 1:
         raise InvalidInput(
             "duration_days must be a whole number of at least 1", Location(field="duration_days")
@@ -255,7 +246,7 @@ def reject_project(
     """Reject a submitted project, recording the reasons; the same people may decide."""
     project = get_project(session, reference)
     _check_may_decide(project, approver, "reject")
-    reasons = _reasons(reasons)
+    reasons = check.reasons(reasons)
     _check_submitted(project, "rejected")
     decided_at = utc_now()
     project.status = ProjectStatus.REJECTED
@@ -264,6 +255,58 @@ def reject_project(
         haven,
         "project.rejected",
         actor=approver.reference,
+        subject=reference,
+        details={"reasons": reasons},
+    )
+    return project
+
+
+def suspend_project(
+    session: Session, haven: Haven, reference: str, *, decided_by: Person, reasons: str
+) -> Project:
+    """Stop an approved project's access at once (a committee member or custodian admin)."""
+    project = get_project(session, reference)
+    if not {Role.COMMITTEE_MEMBER, Role.CUSTODIAN_ADMIN} & decided_by.role_names:
+        raise PermissionDenied("Only a committee member or custodian admin may suspend a project")
+    reasons = check.reasons(reasons)
+    if project.status != ProjectStatus.APPROVED:
+        raise Conflict(
+            f"Project {reference} is {project.status}; only an approved project can be suspended"
+        )
+    project.status = ProjectStatus.SUSPENDED
+    _decide(session, project, Decision.SUSPENDED, decided_by, reasons, utc_now())
+    record_event(
+        haven,
+        "project.suspended",
+        actor=decided_by.reference,
+        subject=reference,
+        details={"reasons": reasons},
+    )
+    return project
+
+
+def close_project(
+    session: Session, haven: Haven, reference: str, *, decided_by: Person, reasons: str
+) -> Project:
+    """End an approved or suspended project for good (its lead, committee or custodian)."""
+    project = get_project(session, reference)
+    deciders = {Role.COMMITTEE_MEMBER, Role.CUSTODIAN_ADMIN}
+    if decided_by.id != project.lead_id and not deciders & decided_by.role_names:
+        raise PermissionDenied(
+            "Only the project's lead, a committee member or a custodian admin may close it"
+        )
+    reasons = check.reasons(reasons)
+    if project.status not in (ProjectStatus.APPROVED, ProjectStatus.SUSPENDED):
+        raise Conflict(
+            f"Project {reference} is {project.status}; "
+            "only an approved or suspended project can be closed"
+        )
+    project.status = ProjectStatus.CLOSED
+    _decide(session, project, Decision.CLOSED, decided_by, reasons, utc_now())
+    record_event(
+        haven,
+        "project.closed",
+        actor=decided_by.reference,
         subject=reference,
         details={"reasons": reasons},
     )
@@ -354,63 +397,6 @@ def _next_reference(session: Session, year: int) -> str:
         if reference[len(prefix) :].isdigit()
     ]
     return f"{prefix}{max(numbers, default=0) + 1:04d}"
-
-
-def _required_text(value: object, field: str, max_length: int | None = None) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{field} is required", Location(field=field))
-    text = value.strip()
-    if max_length is not None and len(text) > max_length:
-        raise InvalidInput(
-            f"{field} must be at most {max_length} characters", Location(field=field)
-        )
-    return text
-
-
-def _reasons(value: object) -> str:
-    """Reasons are published in the ledger, so they may not hold what looks like an NHS number."""
-    reasons = _required_text(value, "reasons")
-    if TEN_DIGITS.search(reasons):
-        raise InvalidInput(
-            "reasons may not contain a 10-digit number (it could identify a patient)",
-            Location(field="reasons"),
-        )
-    return reasons
-
-
-def _member(enum_class: type[E], value: object, field: str) -> E:
-    try:
-        return enum_class(str(value))
-    except ValueError:
-        allowed = ", ".join(member.value for member in enum_class)
-        raise InvalidInput(f"{field} must be one of: {allowed}", Location(field=field)) from None
-
-
-def _purpose_codes(value: Sequence[str] | str) -> list[str]:
-    tokens = value.replace(",", " ").split() if isinstance(value, str) else list(value)
-    if not tokens:
-        raise InvalidInput("purpose_codes needs at least one code", Location(field="purpose_codes"))
-    codes: list[str] = []
-    for token in tokens:
-        code = str(token).strip()
-        if not PURPOSE_CODE_PATTERN.match(code):
-            raise InvalidInput(
-                "purpose_codes must be DUO terms (DUO:0000042) or their abbreviations (HMB)",
-                Location(field="purpose_codes"),
-            )
-        if code not in codes:
-            codes.append(code)
-    return codes
-
-
-def _json_object(value: object, field: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise InvalidInput(f"{field} must be a mapping", Location(field=field))
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{field} must hold only JSON values", Location(field=field)) from None
-    return value
 
 
 def _iso(value: datetime | None) -> str | None:
