@@ -1,0 +1,504 @@
+"""Free-text clinical notes that carry identifiers the way real notes do.
+
+Notes exist so the haven's de-identification can be tested on realistic text: each one
+names its patient, gives the NHS number (plain, spaced "943 476 5919" or dashed), dates in
+several formats, the address, postcode and telephone number, and often a relative's or a
+clinician's name, around genuine clinical content (the patient's conditions and
+medicines).
+
+Which encounters get a note: most admissions (a discharge summary), many outpatient visits
+and some A&E attendances (a letter), a minority of GP consultations (a consultation note,
+sometimes a referral). Text is assembled column-wise with polars string concatenation
+over template pieces, never with a per-row format string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from openhaven.records.generator import names, places
+from openhaven.records.generator.arrow_columns import (
+    Ints,
+    choose_row_in_group,
+    dates,
+    group_offsets,
+    numbered_ids,
+    pick,
+    strings,
+)
+from openhaven.records.generator.clinical_catalogue import MEDICINES
+from openhaven.records.generator.conditions import ALL_CONDITIONS, ConditionRows
+from openhaven.records.generator.encounters import TYPE_INDEX, EncounterRows
+from openhaven.records.generator.identities import practice_lookup
+from openhaven.records.generator.patients import PatientBlock
+from openhaven.records.generator.treatments import MEDICINE_KEYS, MedicationRows
+from openhaven.records.schema import NOTES
+
+NOTE_TYPES = ("consultation", "discharge_summary", "referral", "letter")
+
+#: (encounter type, note type, chance that such an encounter has such a note)
+NOTE_CHANCES = (
+    ("gp_surgery", "consultation", 0.10),
+    ("gp_review", "consultation", 0.10),
+    ("home_visit", "consultation", 0.5),
+    ("gp_telephone", "consultation", 0.06),
+    ("gp_surgery", "referral", 0.02),
+    ("inpatient", "discharge_summary", 0.9),
+    ("outpatient", "letter", 0.5),
+    ("emergency", "letter", 0.3),
+)
+
+SYMPTOMS = (
+    "a three-day history of productive cough",
+    "worsening lower back pain",
+    "intermittent chest tightness on exertion",
+    "low mood and poor sleep",
+    "dizziness on standing",
+    "increased thirst and tiredness",
+    "a painful swollen left knee",
+    "shortness of breath climbing stairs",
+    "recurrent headaches",
+    "a rash on both forearms",
+    "palpitations in the evenings",
+    "ankle swelling",
+    "urinary frequency",
+    "a fall at home last week",
+    "difficulty remembering appointments",
+)
+EXAMINATIONS = (
+    "chest clear, heart sounds normal",
+    "mild tenderness over the lumbar spine",
+    "no focal neurology",
+    "alert and orientated, appears low in mood",
+    "pedal oedema to mid-shin",
+    "effusion of the left knee, full range of movement",
+    "BP repeated and higher than usual",
+    "temperature 37.8, crackles at the right base",
+    "abdomen soft and non-tender",
+    "no acute distress",
+)
+PLANS = (
+    "bloods including HbA1c and renal function",
+    "safety-netting advice given",
+    "increase dose and review in two weeks",
+    "referred for physiotherapy",
+    "chest X-ray requested",
+    "home blood pressure monitoring",
+    "course of antibiotics and review if not improving",
+    "ECG booked with the practice nurse",
+    "signposted to talking therapies",
+    "continue current medication",
+)
+RELATIONS = ("wife", "husband", "partner", "daughter", "son", "mother", "father")
+
+
+def _lay_term(key: str) -> str:
+    special = {
+        "copd": "COPD",
+        "chronic_kidney_disease": "chronic kidney disease (CKD)",
+        "type_2_diabetes": "type 2 diabetes",
+        "type_1_diabetes": "type 1 diabetes",
+        "coronary_heart_disease": "ischaemic heart disease",
+        "atrial_fibrillation": "atrial fibrillation (AF)",
+    }
+    return special.get(key, key.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class NoteRows:
+    encounter: Ints
+    note_type: Ints
+
+
+def draw_notes(rng: np.random.Generator, encounters: EncounterRows) -> NoteRows:
+    encounter_parts: list[Ints] = []
+    type_parts: list[Ints] = []
+    for encounter_type, note_type, chance in NOTE_CHANCES:
+        candidates = np.flatnonzero(encounters.kind == TYPE_INDEX[encounter_type])
+        chosen = candidates[rng.random(candidates.size) < chance]
+        encounter_parts.append(chosen)
+        type_parts.append(np.full(chosen.size, NOTE_TYPES.index(note_type), dtype=np.int64))
+    encounter = np.concatenate(encounter_parts)
+    order = np.argsort(encounter, kind="stable")
+    return NoteRows(encounter[order], np.concatenate(type_parts)[order])
+
+
+def _per_patient_choice(
+    rng: np.random.Generator, groups: Ints, values: Ints, patient_count: int
+) -> Ints:
+    """One random value per patient from rows sorted by patient; -1 for patients with none."""
+    starts, counts = group_offsets(groups, patient_count)
+    result = np.full(patient_count, -1, dtype=np.int64)
+    having = np.flatnonzero(counts > 0)
+    result[having] = values[choose_row_in_group(rng, starts, counts, having)]
+    return result
+
+
+def _date_text(days: pl.Expr, style: pl.Expr) -> pl.Expr:
+    as_date = days.cast(pl.Date)
+    return (
+        pl.when(style == 0)
+        .then(as_date.dt.strftime("%d/%m/%Y"))
+        .when(style == 1)
+        .then(as_date.dt.strftime("%-d %B %Y"))
+        .when(style == 2)
+        .then(as_date.dt.strftime("%d.%m.%y"))
+        .otherwise(as_date.dt.strftime("%Y-%m-%d"))
+    )
+
+
+def _nhs_text(nhs: pl.Expr, style: pl.Expr) -> pl.Expr:
+    spaced = pl.concat_str(
+        [nhs.str.slice(0, 3), nhs.str.slice(3, 3), nhs.str.slice(6, 4)], separator=" "
+    )
+    dashed = pl.concat_str(
+        [nhs.str.slice(0, 3), nhs.str.slice(3, 3), nhs.str.slice(6, 4)], separator="-"
+    )
+    chosen = pl.when(style == 0).then(nhs).when(style == 1).then(spaced).otherwise(dashed)
+    return chosen.fill_null("not known")
+
+
+def _templates() -> dict[str, list[pl.Expr | str]]:
+    c = pl.col
+    return {
+        "consultation": [
+            c("date"),
+            " Surgery consultation - ",
+            c("given"),
+            " ",
+            c("family"),
+            " (NHS ",
+            c("nhs"),
+            ", DOB ",
+            c("dob"),
+            ")\n",
+            "Seen with ",
+            c("relation"),
+            " ",
+            c("relative"),
+            ". Presents with ",
+            c("symptom"),
+            ". Background of ",
+            c("condition"),
+            ". Current medication: ",
+            c("medicine"),
+            ".\n",
+            "O/E: ",
+            c("exam"),
+            ".\nPlan: ",
+            c("plan"),
+            ". Review in ",
+            c("weeks"),
+            " weeks.\n",
+            c("clinician"),
+            ", ",
+            c("practice"),
+        ],
+        "telephone": [
+            "Telephone consultation ",
+            c("date"),
+            ". Spoke to ",
+            c("title"),
+            " ",
+            c("family"),
+            " on ",
+            c("phone"),
+            ". Identity confirmed: DOB ",
+            c("dob"),
+            ", lives at ",
+            c("address"),
+            ", ",
+            c("postcode"),
+            ". NHS no. ",
+            c("nhs"),
+            ".\n",
+            "Reports ",
+            c("symptom"),
+            ". Known ",
+            c("condition"),
+            ", on ",
+            c("medicine"),
+            ".\n",
+            "Advice: ",
+            c("plan"),
+            ". To call back if worse. ",
+            c("clinician"),
+        ],
+        "referral": [
+            "Dear Colleague,\n\nRe: ",
+            c("title"),
+            " ",
+            c("given"),
+            " ",
+            c("family"),
+            ", DOB ",
+            c("dob"),
+            ", NHS number ",
+            c("nhs"),
+            "\n",
+            c("address"),
+            ", ",
+            c("postcode"),
+            ". Tel: ",
+            c("phone"),
+            "\n\nI would be grateful if you could see this ",
+            c("age"),
+            "-year-old with ",
+            c("symptom"),
+            " on a background of ",
+            c("condition"),
+            ". Current medication includes ",
+            c("medicine"),
+            ". Seen today, ",
+            c("date"),
+            ".\n\nYours sincerely,\n",
+            c("clinician"),
+            "\n",
+            c("practice"),
+        ],
+        "discharge_summary": [
+            "DISCHARGE SUMMARY\nPatient: ",
+            c("family_upper"),
+            ", ",
+            c("given"),
+            "\nNHS No: ",
+            c("nhs"),
+            "  DOB: ",
+            c("dob"),
+            "\nAddress: ",
+            c("address"),
+            ", ",
+            c("postcode"),
+            "\nAdmitted: ",
+            c("date"),
+            "  Discharged: ",
+            c("end_date"),
+            "\n",
+            "Diagnosis: ",
+            c("condition"),
+            "\nMedication on discharge: ",
+            c("medicine"),
+            "\nNext of kin: ",
+            c("relative"),
+            " ",
+            c("family"),
+            " (",
+            c("relation"),
+            "), tel ",
+            c("phone"),
+            "\nFollow-up: ",
+            c("plan"),
+            ".\nConsultant: ",
+            c("clinician"),
+            ", ",
+            c("trust"),
+        ],
+        "clinic_letter": [
+            c("trust"),
+            "\nOutpatient clinic, ",
+            c("date"),
+            "\n\nDear ",
+            c("gp"),
+            ",\n\nRe: ",
+            c("given"),
+            " ",
+            c("family"),
+            " (NHS ",
+            c("nhs"),
+            "), DOB ",
+            c("dob"),
+            "\n",
+            c("address"),
+            ", ",
+            c("postcode"),
+            "\n\nThank you for referring this patient with ",
+            c("symptom"),
+            ". Diagnosis: ",
+            c("condition"),
+            ". On examination, ",
+            c("exam"),
+            ". Plan: ",
+            c("plan"),
+            "; continue ",
+            c("medicine"),
+            ".\n\nYours sincerely,\n",
+            c("clinician"),
+        ],
+        "emergency_letter": [
+            "Emergency Department attendance ",
+            c("date"),
+            "\n",
+            c("given"),
+            " ",
+            c("family"),
+            ", ",
+            c("age"),
+            ", NHS ",
+            c("nhs"),
+            ", of ",
+            c("address"),
+            ", ",
+            c("postcode"),
+            ", attended with ",
+            c("relation"),
+            " ",
+            c("relative"),
+            " with ",
+            c("symptom"),
+            ". PMH: ",
+            c("condition"),
+            ". DH: ",
+            c("medicine"),
+            ". Discharged home; ",
+            c("plan"),
+            ". GP: ",
+            c("gp"),
+            ".",
+        ],
+    }
+
+
+TEMPLATE_NAMES = tuple(_templates())
+
+
+def notes_table(
+    rng: np.random.Generator,
+    block_index: int,
+    patients: PatientBlock,
+    encounters: EncounterRows,
+    encounter_ids: pa.Array,
+    conditions: ConditionRows,
+    medications: MedicationRows,
+    rows: NoteRows,
+) -> pa.Table:
+    count = int(rows.encounter.size)
+    n = patients.count
+    p = encounters.patient[rows.encounter]
+    kind = encounters.kind[rows.encounter]
+
+    condition_of = _per_patient_choice(rng, conditions.patient, conditions.condition, n)
+    medicine_of = _per_patient_choice(
+        rng, encounters.patient[medications.encounter], medications.medicine, n
+    )
+    condition_terms = [_lay_term(c.key) for c in ALL_CONDITIONS]
+    medicine_terms = [MEDICINES[k].display for k in MEDICINE_KEYS]
+    british_given = names.BRITISH_MALE_BORN_1960_1995 + names.BRITISH_FEMALE_BORN_1960_1995
+    gp_names = rng.integers(0, len(names.BRITISH_FAMILY), size=count)
+    clinician_given = rng.integers(0, len(british_given), size=count)
+    clinician_family = rng.integers(0, len(names.BRITISH_FAMILY), size=count)
+    age = np.floor(patients.age[p]).astype(np.int64)
+    relation = np.where(
+        age < 16,
+        rng.integers(5, 7, size=count),
+        np.where(age >= 75, rng.integers(3, 5, size=count), rng.integers(0, 3, size=count)),
+    )
+    female = patients.sex[p] == 1
+    title = np.where(
+        age < 16, np.where(female, 3, 4), np.where(female, rng.integers(1, 3, size=count), 0)
+    )
+    practices = practice_lookup()
+    trusts = [r.trust_name for r in places.REGIONS]
+
+    template = np.select(
+        [
+            (rows.note_type == NOTE_TYPES.index("consultation"))
+            & (kind == TYPE_INDEX["gp_telephone"]),
+            rows.note_type == NOTE_TYPES.index("consultation"),
+            rows.note_type == NOTE_TYPES.index("referral"),
+            rows.note_type == NOTE_TYPES.index("discharge_summary"),
+            kind == TYPE_INDEX["emergency"],
+        ],
+        [
+            TEMPLATE_NAMES.index("telephone"),
+            TEMPLATE_NAMES.index("consultation"),
+            TEMPLATE_NAMES.index("referral"),
+            TEMPLATE_NAMES.index("discharge_summary"),
+            TEMPLATE_NAMES.index("emergency_letter"),
+        ],
+        TEMPLATE_NAMES.index("clinic_letter"),
+    )
+    family = patients.family_name.take(pa.array(p))
+    frame = pl.DataFrame(
+        {
+            "row": np.arange(count, dtype=np.int64),
+            "template": template,
+            "given": pl.Series(patients.given_name.take(pa.array(p))),
+            "family": pl.Series(family),
+            "title": pl.Series(pick(("Mr", "Mrs", "Ms", "Miss", "Master"), title)),
+            "nhs_plain": pl.Series(patients.nhs_number.take(pa.array(p))),
+            "nhs_style": rng.integers(0, 3, size=count),
+            "dob_days": patients.birth_day[p].astype(np.int32),
+            "date_days": encounters.start_day[rows.encounter].astype(np.int32),
+            "end_days": encounters.end_day[rows.encounter].astype(np.int32),
+            "date_style": rng.integers(0, 4, size=count),
+            "address": pl.Series(patients.address_line.take(pa.array(p))),
+            "postcode": pl.Series(patients.postcode.take(pa.array(p))),
+            "phone": pl.Series(patients.phone.take(pa.array(p))),
+            "age": age,
+            "relation": pl.Series(pick(RELATIONS, relation)),
+            "relative": pl.Series(
+                pick(british_given, rng.integers(0, len(british_given), size=count))
+            ),
+            "condition": pl.Series(
+                pick(
+                    [*condition_terms, "no significant past medical history"],
+                    np.where(condition_of[p] < 0, len(condition_terms), condition_of[p]),
+                )
+            ),
+            "medicine": pl.Series(
+                pick(
+                    [*medicine_terms, "no regular medication"],
+                    np.where(medicine_of[p] < 0, len(medicine_terms), medicine_of[p]),
+                )
+            ),
+            "symptom": pl.Series(pick(SYMPTOMS, rng.integers(0, len(SYMPTOMS), size=count))),
+            "exam": pl.Series(pick(EXAMINATIONS, rng.integers(0, len(EXAMINATIONS), size=count))),
+            "plan": pl.Series(pick(PLANS, rng.integers(0, len(PLANS), size=count))),
+            "weeks": rng.integers(1, 7, size=count),
+            "clinician_given": pl.Series(pick(british_given, clinician_given)),
+            "clinician_family": pl.Series(pick(names.BRITISH_FAMILY, clinician_family)),
+            "gp_family": pl.Series(pick(names.BRITISH_FAMILY, gp_names)),
+            "practice": pl.Series(practices.names.take(pa.array(patients.practice[p]))),
+            "trust": pl.Series(pick(trusts, patients.region[p])),
+        }
+    )
+    frame = frame.with_columns(
+        nhs=_nhs_text(pl.col("nhs_plain"), pl.col("nhs_style")),
+        dob=_date_text(pl.col("dob_days"), pl.col("date_style")),
+        date=_date_text(pl.col("date_days"), pl.col("date_style")),
+        end_date=_date_text(pl.col("end_days"), pl.col("date_style")),
+        phone=pl.col("phone").fill_null("no number on record"),
+        age=pl.col("age").cast(pl.String),
+        weeks=pl.col("weeks").cast(pl.String),
+        family_upper=pl.col("family").str.to_uppercase(),
+        clinician=pl.concat_str(
+            [pl.lit("Dr "), pl.col("clinician_given"), pl.lit(" "), pl.col("clinician_family")]
+        ),
+        gp=pl.concat_str([pl.lit("Dr "), pl.col("gp_family")]),
+    )
+    pieces = []
+    for number, (_, parts) in enumerate(_templates().items()):
+        exprs = [pl.lit(part) if isinstance(part, str) else part for part in parts]
+        pieces.append(
+            frame.filter(pl.col("template") == number).select("row", text=pl.concat_str(exprs))
+        )
+    texts = pl.concat(pieces).sort("row")["text"]
+    columns = {
+        "note_id": numbered_ids("NT", block_index * 10**8 + np.arange(count, dtype=np.int64), 13),
+        "patient_id": patients.patient_id.take(pa.array(p)),
+        "encounter_id": encounter_ids.take(pa.array(rows.encounter)),
+        "note_date": dates(
+            np.where(
+                rows.note_type == NOTE_TYPES.index("discharge_summary"),
+                encounters.end_day[rows.encounter],
+                encounters.start_day[rows.encounter],
+            )
+        ),
+        "note_type": pick(NOTE_TYPES, rows.note_type),
+        "text": strings(texts),
+    }
+    return pa.Table.from_pydict(columns, schema=NOTES.arrow_schema())

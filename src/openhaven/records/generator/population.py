@@ -1,0 +1,127 @@
+"""Generating a whole population: fixed-size blocks of patients, each with all its events.
+
+The population is cut into blocks of ``BLOCK_PATIENTS``. A block's content depends only on
+the seed, the block's number, its size and the extract date, so blocks can be generated
+in any order, one at a time (to bound memory) or in parallel, and the result is the same:
+``generate_population`` and ``generate_to_parquet`` give identical records for the same
+arguments. Identifiers are unique across blocks: patient ids and NHS numbers come from the
+patient's position in the population, event ids carry the block number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from openhaven.records.generator import (
+    conditions,
+    encounters,
+    notes,
+    observations,
+    patients,
+    treatments,
+)
+from openhaven.records.generator.arrow_columns import EPOCH
+from openhaven.records.schema import TABLES
+
+BLOCK_PATIENTS = 50_000
+#: Event ids are the block number times this plus the row within the block.
+MAX_ROWS_PER_BLOCK = 10**8
+DEFAULT_AS_OF = dt.date(2026, 1, 1)
+
+
+def block_bounds(patient_count: int) -> list[tuple[int, int, int]]:
+    """(block number, first patient position, patient count) for each block."""
+    bounds = []
+    for number, first in enumerate(range(0, patient_count, BLOCK_PATIENTS)):
+        bounds.append((number, first, min(BLOCK_PATIENTS, patient_count - first)))
+    return bounds
+
+
+def generate_block(
+    seed: int, block_index: int, first_position: int, count: int, as_of: dt.date
+) -> dict[str, pa.Table]:
+    """All seven tables for one block of patients."""
+    rng = np.random.default_rng([seed, block_index, count])
+    as_of_day = int((np.datetime64(as_of, "D") - EPOCH).astype(np.int64))
+
+    block = patients.draw_patients(rng, first_position, count, as_of_day, seed)
+    presence = conditions.draw_presence(rng, block)
+    block = block.with_deaths(patients.draw_deaths(rng, block, presence.mortality_multiplier()))
+    condition_rows = conditions.draw_rows(rng, block, presence)
+    encounter_rows = encounters.draw_encounters(rng, block, presence, condition_rows)
+    encounter_ids = encounters.encounter_ids(block_index, encounter_rows.count)
+    observation_rows = observations.draw_observations(rng, block, presence, encounter_rows)
+    medication_rows = treatments.draw_medications(rng, block, condition_rows, encounter_rows)
+    procedure_rows = treatments.draw_procedures(rng, block, presence, encounter_rows)
+    note_rows = notes.draw_notes(rng, encounter_rows)
+
+    for rows in (encounter_rows.count, observation_rows.encounter.size):
+        if rows >= MAX_ROWS_PER_BLOCK:
+            raise ValueError("a block produced more rows than its identifiers can number")
+
+    return {
+        "patients": block.table(),
+        "encounters": encounters.encounters_table(block, encounter_rows, encounter_ids),
+        "conditions": conditions.conditions_table(
+            block_index,
+            block.patient_id,
+            condition_rows,
+            encounter_ids,
+            encounter_rows.condition_encounter,
+        ),
+        "observations": observations.observations_table(
+            block_index, block, encounter_rows, encounter_ids, observation_rows
+        ),
+        "medications": treatments.medications_table(
+            block_index, block, encounter_rows, encounter_ids, medication_rows
+        ),
+        "procedures": treatments.procedures_table(
+            block_index, block, encounter_rows, encounter_ids, procedure_rows
+        ),
+        "notes": notes.notes_table(
+            rng,
+            block_index,
+            block,
+            encounter_rows,
+            encounter_ids,
+            condition_rows,
+            medication_rows,
+            note_rows,
+        ),
+    }
+
+
+def iter_blocks(
+    patient_count: int, *, seed: int = 0, as_of: dt.date = DEFAULT_AS_OF
+) -> Iterator[dict[str, pa.Table]]:
+    """The population's blocks in order, generated one at a time."""
+    for number, first, count in block_bounds(patient_count):
+        yield generate_block(seed, number, first, count, as_of)
+
+
+def generate_population(
+    patients: int, *, seed: int = 0, as_of: dt.date = DEFAULT_AS_OF
+) -> dict[str, pa.Table]:
+    """A synthetic England-like population: one Arrow table per record table, by name.
+
+    Deterministic: the same ``patients``, ``seed`` and ``as_of`` always give the same
+    tables. Every table has exactly the schema of ``openhaven.records.schema``.
+    """
+    if patients < 0:
+        raise ValueError("the number of patients cannot be negative")
+    parts: dict[str, list[pa.Table]] = {spec.name: [] for spec in TABLES}
+    for block in iter_blocks(patients, seed=seed, as_of=as_of):
+        for name, table in block.items():
+            parts[name].append(table)
+    return {
+        spec.name: (
+            pa.concat_tables(parts[spec.name]).combine_chunks()
+            if parts[spec.name]
+            else spec.arrow_schema().empty_table()
+        )
+        for spec in TABLES
+    }
