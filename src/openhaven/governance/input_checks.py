@@ -35,20 +35,20 @@ def required_text(value: object, field: str, max_length: int | None = None) -> s
 
 def reasons(value: object) -> str:
     """Reasons are published in the ledger, so they may not hold what looks like an NHS number."""
-    reasons = required_text(value, "reasons")
-    if TEN_DIGITS.search(reasons):
+    text = required_text(value, "reasons")
+    if TEN_DIGITS.search(text):
         raise InvalidInput(
             "reasons may not contain a 10-digit number (it could identify a patient)",
             Location(field="reasons"),
         )
-    return reasons
+    return text
 
 
 def member(enum_class: type[E], value: object, field: str) -> E:
     try:
         return enum_class(str(value))
     except ValueError:
-        allowed = ", ".join(member.value for member in enum_class)
+        allowed = ", ".join(option.value for option in enum_class)
         raise InvalidInput(f"{field} must be one of: {allowed}", Location(field=field)) from None
 
 

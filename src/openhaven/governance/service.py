@@ -7,7 +7,8 @@ reference (``person:12``) and projects by reference (``OH-2026-0001``); never an
 
 The rule that matters most lives in ``approve_project``: only a committee member who is
 neither the project's lead nor on its team may approve it, and only once it is submitted.
-A project's data may be provisioned only while ``is_active`` holds.
+An approved project may later be suspended or closed. A project's data may be provisioned
+only while ``is_active`` holds: approved, and between its approval and its expiry.
 """
 
 from __future__ import annotations
