@@ -22,5 +22,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
 
 
 @pytest.fixture(scope="session")
+def demo_patients() -> int:
+    return DEMO_PATIENTS
+
+
+@pytest.fixture(scope="session")
 def demo_home(demo: DemoReport) -> Path:
     return demo.home

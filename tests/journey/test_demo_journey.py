@@ -12,8 +12,6 @@ from openhaven.ledger import read_entries, verify
 from openhaven.provisioning.pseudonym import patient_token, project_key, pseudonymise
 from openhaven.records.store import open_store
 
-from .conftest import DEMO_PATIENTS
-
 
 def _extract_path(home: Path) -> Path:
     paths = sorted(home.glob("projects/*/extracts/v1/extract.duckdb"))
@@ -21,14 +19,16 @@ def _extract_path(home: Path) -> Path:
     return paths[0]
 
 
-def test_every_stage_ran_in_order(demo: DemoReport) -> None:
+def test_every_stage_ran_in_order(demo: DemoReport, demo_patients: int) -> None:
     keys = [stage["key"] for stage in demo.stages]
     assert keys[:4] == ["ingest", "choices", "governance", "provision"]
     assert keys[4:] == ["query", "query"]
-    assert demo.stages[0]["ingested"]["patients"] == DEMO_PATIENTS
+    assert demo.stages[0]["ingested"]["patients"] == demo_patients
 
 
-def test_opted_out_patients_are_absent_and_the_rest_present(demo_home: Path) -> None:
+def test_opted_out_patients_are_absent_and_the_rest_present(
+    demo_home: Path, demo_patients: int
+) -> None:
     haven = Haven.open(demo_home)
     engine = make_engine(haven.settings.database_url)
     from openhaven.choices.service import opted_out_nhs_numbers
@@ -37,7 +37,7 @@ def test_opted_out_patients_are_absent_and_the_rest_present(demo_home: Path) -> 
     with unit_of_work(engine) as session:
         opted_out = set(opted_out_nhs_numbers(session, at=utc_now()))
     engine.dispose()
-    assert len(opted_out) == int(DEMO_PATIENTS * OPT_OUT_SHARE)
+    assert len(opted_out) == int(demo_patients * OPT_OUT_SHARE)
 
     reference = _extract_path(demo_home).parts[-4]
     key = project_key(haven.master_key(), reference)
