@@ -94,6 +94,22 @@ PLANS = (
     "continue current medication",
 )
 RELATIONS = ("wife", "husband", "partner", "daughter", "son", "mother", "father")
+FEMALE_RELATIONS = (0, 3, 5)
+MALE_RELATIONS = (1, 4, 6)
+
+
+def _relations(rng: np.random.Generator, age: Ints, female: np.ndarray) -> Ints:
+    """Who accompanies or is next of kin: a parent for children, a spouse or partner for
+    adults, a daughter or son for the very old."""
+    count = age.size
+    spouse = np.where(female, 1, 0)
+    adult = np.where(rng.random(count) < 0.15, 2, spouse)
+    result: Ints = np.where(
+        age < 16,
+        rng.integers(5, 7, size=count),
+        np.where(age >= 75, rng.integers(3, 5, size=count), adult),
+    )
+    return result
 
 
 def _lay_term(key: str) -> str:
@@ -391,14 +407,22 @@ def notes_table(
     clinician_given = rng.integers(0, len(british_given), size=count)
     clinician_family = rng.integers(0, len(names.BRITISH_FAMILY), size=count)
     age = np.floor(patients.age[p]).astype(np.int64)
-    relation = np.where(
-        age < 16,
-        rng.integers(5, 7, size=count),
-        np.where(age >= 75, rng.integers(3, 5, size=count), rng.integers(0, 3, size=count)),
-    )
     female = patients.sex[p] == 1
+    relation = _relations(rng, age, female)
     title = np.where(
         age < 16, np.where(female, 3, 4), np.where(female, rng.integers(1, 3, size=count), 0)
+    )
+    # A relative's given name matches the relation's sex ("partner" may be either).
+    male_names = len(names.BRITISH_MALE_BORN_1960_1995)
+    relative_is_female = np.where(
+        np.isin(relation, FEMALE_RELATIONS),
+        True,
+        np.where(np.isin(relation, MALE_RELATIONS), False, rng.random(count) < 0.5),
+    )
+    relative_name = np.where(
+        relative_is_female,
+        male_names + rng.integers(0, len(british_given) - male_names, size=count),
+        rng.integers(0, male_names, size=count),
     )
     practices = practice_lookup()
     trusts = [r.trust_name for r in places.REGIONS]
@@ -440,9 +464,7 @@ def notes_table(
             "phone": pl.Series(patients.phone.take(pa.array(p))),
             "age": age,
             "relation": pl.Series(pick(RELATIONS, relation)),
-            "relative": pl.Series(
-                pick(british_given, rng.integers(0, len(british_given), size=count))
-            ),
+            "relative": pl.Series(pick(british_given, relative_name)),
             "condition": pl.Series(
                 pick(
                     [*condition_terms, "no significant past medical history"],

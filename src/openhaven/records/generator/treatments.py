@@ -32,7 +32,7 @@ MEDICINE_INDEX = {key: i for i, key in enumerate(MEDICINE_KEYS)}
 PROCEDURE_KEYS: tuple[str, ...] = tuple(PROCEDURES)
 PROCEDURE_INDEX = {key: i for i, key in enumerate(PROCEDURE_KEYS)}
 STOPPED_SHARE = 0.12
-ACUTE_PRESCRIBING_CHANCE = 0.12
+ACUTE_PRESCRIBING_CHANCE = 0.08
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def draw_procedures(
     flu_eligible = (age >= 65) | diabetic | chest | cardiac
 
     chances: dict[str, np.ndarray] = {
-        "flu_vaccination": gp * flu_eligible * 0.2,
+        "flu_vaccination": gp * flu_eligible * 0.15,
         "cervical_screening": gp * female * ((age >= 25) & (age < 65)) * 0.04,
         "diabetic_foot_exam": gp * diabetic * 0.25,
         "spirometry": gp * chest * 0.05 + outpatient * chest * 0.3,
