@@ -45,9 +45,13 @@ def test_every_page_carries_the_security_headers(client: TestClient) -> None:
 def test_api_errors_have_the_one_json_shape(client: TestClient) -> None:
     response = client.get("/api/projects/OH-1999-9999")
     assert response.status_code == 404
-    body = response.json()
-    assert body == {"error": {"code": "not_found", "message": body["error"]["message"]}}
-    assert "OH-1999-9999" in body["error"]["message"]
+    assert response.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "No project OH-1999-9999",
+            "location": {"field": "reference"},
+        }
+    }
 
 
 def test_page_errors_render_without_internals(client: TestClient) -> None:
