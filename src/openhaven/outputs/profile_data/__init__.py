@@ -1,0 +1,1 @@
+"""Disclosure profiles shipped with the haven, as YAML data (see docs/outputs.md)."""
