@@ -30,12 +30,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(demo_home: Path) -> Iterator[str]:
+def server(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     openhaven = Path(sys.executable).parent / "openhaven"
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
     process = subprocess.Popen(
         [str(openhaven), "serve", "--home", str(demo_home), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
