@@ -1,4 +1,4 @@
-"""``openhaven ledger ...``: read and verify the audit log."""
+"""``openhaven ledger ...``: verify the ledger, sign tree heads, hand out proofs and the key."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ from openhaven.cli.context import HomeOption, JsonOption, error_log, open_haven,
 from openhaven.cli.rendering import console, emit_json, reporting_errors
 from openhaven.core.errors import ExitCode
 
-ledger_app = typer.Typer(help="The audit log: every step, append-only and verifiable.",
+ledger_app = typer.Typer(help="The ledger: every step, append-only, signed and provable.",
                          no_args_is_help=True)
+proof_app = typer.Typer(help="Proofs that anyone with the public key can check.",
+                        no_args_is_help=True)
+ledger_app.add_typer(proof_app, name="proof")
 
 
 @ledger_app.command("verify")
 def verify_ledger(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False) -> None:
-    """Check every entry; report the first one altered, removed or reordered."""
+    """Check every entry and signed tree head; report the first entry altered, removed or
+    reordered."""
     home = resolve_home(ctx, home)
     with reporting_errors(as_json=as_json, error_log=error_log(home)):
         from openhaven.ledger import verify
@@ -28,7 +32,7 @@ def verify_ledger(ctx: typer.Context, home: HomeOption = None, as_json: JsonOpti
             console.print(f"Ledger verified: {result.entries} entries.")
         else:
             console.print(f"[bold red]Ledger NOT verified[/] at entry {result.first_bad}: "
-                          f"{result.reason}")
+                          f"{result.reason}", highlight=False)
     if not result.ok:
         raise typer.Exit(ExitCode.CONFLICT)
 
@@ -52,3 +56,86 @@ def show_ledger(
         for entry in entries:
             console.print(f"{entry['seq']:>5} {entry['time'][:19]} {entry['action']:<24} "
                           f"{entry['subject'] or ''}", highlight=False)
+
+
+@ledger_app.command("sign")
+def sign_ledger(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Sign a tree head for the ledger as it stands now (also tidies up after a crash)."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.ledger import sign_tree_head
+
+        head = sign_tree_head(open_haven(home))
+        if as_json:
+            emit_json(head.as_json())
+        else:
+            console.print(f"Signed tree head: {head.tree_size} entries, root "
+                          f"{head.root_hash.hex()}", highlight=False)
+
+
+@ledger_app.command("public-key")
+def public_key(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Print the ledger's public key (PEM), creating the signing key on first use."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.ledger.signing_key import (
+            key_id,
+            public_key_path,
+            public_key_pem,
+            signing_key,
+        )
+
+        haven = open_haven(home)
+        key = signing_key(haven).public_key()
+        pem = public_key_pem(key).decode()
+        if as_json:
+            emit_json({"key_id": key_id(key), "public_key_pem": pem,
+                       "path": str(public_key_path(haven))})
+        else:
+            typer.echo(pem, nl=False)
+
+
+@proof_app.command("inclusion")
+def inclusion_proof(
+    ctx: typer.Context,
+    seq: Annotated[int, typer.Argument(help="The entry's sequence number.")],
+    tree_size: Annotated[int | None, typer.Option(
+        "--tree-size", help="Prove against the signed head of this size (default: the latest)."
+    )] = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Prove that entry SEQ is in the tree of a signed tree head."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.ledger.proof_bundles import inclusion_bundle
+
+        bundle = inclusion_bundle(open_haven(home), seq, tree_size=tree_size)
+        if as_json:
+            emit_json(bundle)
+        else:
+            console.print(f"Entry {seq} is in the signed tree of {bundle['tree_size']} entries "
+                          f"({len(bundle['audit_path'])} hashes in the proof); add --json for "
+                          "the proof itself.", highlight=False)
+
+
+@proof_app.command("consistency")
+def consistency_proof(
+    ctx: typer.Context,
+    first: Annotated[int, typer.Argument(help="Tree size of the earlier signed head.")],
+    second: Annotated[int, typer.Argument(help="Tree size of the later signed head.")],
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Prove that the signed tree of SECOND entries extends the one of FIRST entries."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.ledger.proof_bundles import consistency_bundle
+
+        bundle = consistency_bundle(open_haven(home), first, second)
+        if as_json:
+            emit_json(bundle)
+        else:
+            console.print(f"The tree of {second} entries extends the tree of {first} "
+                          f"({len(bundle['proof'])} hashes in the proof); add --json for the "
+                          "proof itself.", highlight=False)
