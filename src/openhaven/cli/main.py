@@ -8,6 +8,7 @@ from openhaven import __version__
 from openhaven.cli.context import GlobalHomeOption
 from openhaven.cli.haven_commands import demo, init, serve
 from openhaven.cli.ledger_commands import ledger_app
+from openhaven.cli.outputs_commands import outputs_app
 from openhaven.cli.project_commands import extract_app, project_app, query_app
 from openhaven.cli.records_commands import generate, ingest
 
@@ -46,6 +47,7 @@ app.add_typer(project_app, name="project")
 app.add_typer(extract_app, name="extract")
 app.add_typer(query_app, name="query")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(outputs_app, name="outputs")
 
 
 def main() -> None:
