@@ -34,10 +34,11 @@ def server(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     port = _free_port()
     openhaven = Path(sys.executable).parent / "openhaven"
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    process = subprocess.Popen(
-        [str(openhaven), "serve", "--home", str(demo_home), "--port", str(port)],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT,
-    )
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(openhaven), "serve", "--home", str(demo_home), "--port", str(port)],
+            stdout=log_file, stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

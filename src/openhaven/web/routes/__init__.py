@@ -1,0 +1,1 @@
+"""Routers, one per area; ``web.app`` includes each of them."""
