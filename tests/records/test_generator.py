@@ -392,12 +392,12 @@ def test_write_parquet_refuses_a_table_that_does_not_match_the_model(
     assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
 
 
-def test_generating_in_blocks_to_parquet_equals_generating_in_memory(
+def test_generating_in_parallel_blocks_to_parquet_equals_generating_in_memory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(population_module, "BLOCK_PATIENTS", 1_000)
     in_memory = generate_population(3_500, seed=5)
-    counts = generate_to_parquet(3_500, tmp_path, seed=5, chunk_size=2_000)
+    counts = generate_to_parquet(3_500, tmp_path, seed=5, chunk_size=2_000, workers=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"{s.name}.parquet" for s in TABLES
     )

@@ -23,6 +23,7 @@ from openhaven.records.schema import TABLES, TABLES_BY_NAME
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1
 ROW_GROUP_ROWS = 1_000_000
+MAX_DEFAULT_WORKERS = 4
 
 
 def _temporary_path(final: Path) -> Path:
@@ -93,12 +94,15 @@ def generate_to_parquet(
     seed: int = 0,
     as_of: dt.date = DEFAULT_AS_OF,
     chunk_size: int = BLOCK_PATIENTS,
+    workers: int | None = None,
 ) -> dict[str, int]:
     """Generate ``patients`` straight to Parquet, a few blocks at a time; returns row counts.
 
     The records equal ``generate_population(patients, seed=seed, as_of=as_of)``; only
     memory use depends on ``chunk_size`` (patients held before writing, rounded up to
-    whole blocks of ``BLOCK_PATIENTS``).
+    whole blocks of ``BLOCK_PATIENTS``) and speed on ``workers``: the number of processes
+    generating blocks while this one writes (default: one per CPU, at most four, and
+    none for a single block).
     """
     if patients < 0:
         raise ValueError("the number of patients cannot be negative")
@@ -114,7 +118,10 @@ def generate_to_parquet(
                     writers[name].write_table(pa.concat_tables(tables), ROW_GROUP_ROWS)
                     tables.clear()
 
-        for number, block in enumerate(iter_blocks(patients, seed=seed, as_of=as_of)):
+        if workers is None:
+            workers = min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS)
+        blocks = iter_blocks(patients, seed=seed, as_of=as_of, workers=workers)
+        for number, block in enumerate(blocks):
             for name, table in block.items():
                 pending[name].append(table)
                 counts[name] += table.num_rows

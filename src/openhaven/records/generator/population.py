@@ -11,7 +11,11 @@ patient's position in the population, event ids carry the block number.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import multiprocessing
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -96,11 +100,35 @@ def generate_block(
 
 
 def iter_blocks(
-    patient_count: int, *, seed: int = 0, as_of: dt.date = DEFAULT_AS_OF
+    patient_count: int,
+    *,
+    seed: int = 0,
+    as_of: dt.date = DEFAULT_AS_OF,
+    workers: int = 1,
 ) -> Iterator[dict[str, pa.Table]]:
-    """The population's blocks in order, generated one at a time."""
-    for number, first, count in block_bounds(patient_count):
-        yield generate_block(seed, number, first, count, as_of)
+    """The population's blocks in order, generated one at a time or by worker processes.
+
+    With ``workers`` above one, blocks are made in that many child processes (started
+    fresh, not forked, so no thread pool is copied mid-flight) and handed back in order;
+    at most two blocks per worker are in flight, which bounds memory. The blocks are
+    identical either way.
+    """
+    bounds = block_bounds(patient_count)
+    if workers <= 1 or len(bounds) <= 1:
+        for number, first, count in bounds:
+            yield generate_block(seed, number, first, count, as_of)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        in_flight: deque[Future[dict[str, pa.Table]]] = deque()
+        pending = iter(bounds)
+        for number, first, count in itertools.islice(pending, 2 * workers):
+            in_flight.append(pool.submit(generate_block, seed, number, first, count, as_of))
+        while in_flight:
+            block = in_flight.popleft().result()
+            for number, first, count in itertools.islice(pending, 1):
+                in_flight.append(pool.submit(generate_block, seed, number, first, count, as_of))
+            yield block
 
 
 def generate_population(
