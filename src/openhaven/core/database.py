@@ -176,8 +176,8 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-def migrate(url_or_engine: str | URL | Engine, *, revision: str = "head") -> None:
-    """Bring the database up to ``revision`` (default: the newest) with Alembic.
+def migrate(url_or_engine: str | URL | Engine, *, revision: str = "heads") -> None:
+    """Bring the database up to ``revision`` (default: every branch's newest) with Alembic.
 
     The Alembic configuration is built here, pointing at the migrations shipped inside the
     package, so no ``alembic.ini`` is needed at run time.

@@ -9,18 +9,37 @@ decision; until then it records the action on the request so handlers and logs c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, Request
 
-#: action name → what it lets someone do (docs/security.md lists them with their roles).
-ACTIONS: dict[str, str] = {}
+#: Who may be anyone, signed in or not.
+EVERYONE = "everyone"
 
 
-def register_action(name: str, description: str) -> str:
-    if name in ACTIONS and ACTIONS[name] != description:
+@dataclass(frozen=True)
+class Action:
+    name: str
+    description: str
+    #: roles that may perform it (``EVERYONE`` for public actions); the policy reads these.
+    roles: frozenset[str]
+    #: True where the person must also be on the resource's project (or be its patient).
+    scoped: bool = False
+
+
+#: action name → the action (docs/security.md lists them with their roles).
+ACTIONS: dict[str, Action] = {}
+
+
+def register_action(
+    name: str, description: str, *, roles: Iterable[str], scoped: bool = False
+) -> str:
+    action = Action(name, description, frozenset(roles), scoped)
+    if name in ACTIONS and ACTIONS[name] != action:
         raise ValueError(f"action {name!r} is already registered with another meaning")
-    ACTIONS[name] = description
+    ACTIONS[name] = action
     return name
 
 
@@ -61,8 +80,21 @@ def route_action(route: Any) -> str | None:
     return None
 
 
-PUBLIC_READ = register_action("public.read", "Read public pages: home, register, health.")
-RECORDS_COUNT = register_action("records.count", "See how many records the store holds.")
-PROJECT_READ = register_action("project.read", "Read a project's summary, extracts and outputs.")
-OUTPUT_READ = register_action("output.read", "Read a checked output.")
-LEDGER_READ = register_action("ledger.read", "Read the audit log and its verification.")
+STAFF = ("custodian_admin", "auditor")
+PUBLIC_READ = register_action(
+    "public.read", "Read public pages: home, register, health.", roles=[EVERYONE]
+)
+RECORDS_COUNT = register_action(
+    "records.count", "See how many records the store holds.", roles=STAFF
+)
+PROJECT_READ = register_action(
+    "project.read", "Read a project's summary, extracts and outputs.",
+    roles=[*STAFF, "researcher", "committee_member", "output_checker"], scoped=True,
+)
+OUTPUT_READ = register_action(
+    "output.read", "Read a checked output.",
+    roles=[*STAFF, "researcher", "output_checker"], scoped=True,
+)
+LEDGER_READ = register_action(
+    "ledger.read", "Read the audit log and its verification.", roles=[*STAFF, EVERYONE]
+)
