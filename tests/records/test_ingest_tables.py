@@ -76,8 +76,18 @@ def test_csv_missing_required_value_and_unknown_column(haven: Haven, tmp_path: P
     with pytest.raises(InvalidInput) as caught:
         ingest_paths(haven, [_layout(tmp_path / "in", patients=patients)])
     found = {(d.get("line"), d.get("field"), d["problem"]) for d in caught.value.details}
-    assert (None, "died", "is not a column of patients") in found
+    assert (None, "died", "has a column not in patients") in found
     assert (3, "date_of_birth", "is required but empty") in found
+
+
+def test_csv_without_a_header_repeats_none_of_its_first_row(haven: Haven, tmp_path: Path) -> None:
+    headerless = PATIENTS_CSV.split("\n", 1)[1]
+    with pytest.raises(InvalidInput) as caught:
+        ingest_paths(haven, [_layout(tmp_path / "in", patients=headerless)])
+    text = json.dumps(caught.value.as_dict())
+    assert "(no header row?)" in text
+    for value in ("9434765919", "Smith", "LS1 4AP"):
+        assert value not in text
 
 
 def test_csv_with_a_ragged_row_names_its_line(haven: Haven, tmp_path: Path) -> None:

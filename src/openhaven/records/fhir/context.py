@@ -7,11 +7,16 @@ so that ``urn:uuid:`` references resolve to the target resource's id.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from openhaven.records.fhir.elements import ElementError, join, reference_string
 from openhaven.records.ingest.staging import Staging
+
+# Only a name shaped like a resource type is repeated in a reason; anything else could be
+# a value someone typed into the wrong place.
+_RESOURCE_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 
 
 class Unresolvable(Exception):
@@ -67,7 +72,8 @@ class ResourceContext:
                 raise ElementError(path, "must be a reference of the form Type/id")
             target_type, target_id = parts[-2], parts[-1]
         if target_type != expected:
-            raise Unresolvable(f"{path} points to a {target_type}, not a {expected}")
+            named = target_type if _RESOURCE_TYPE.fullmatch(target_type) else "another type"
+            raise Unresolvable(f"{path} points to {named}, not a {expected}")
         return target_id
 
     def subject(self, key: str = "subject") -> str:

@@ -48,10 +48,23 @@ class Referencer:
 
     def __init__(self, *, bundle: bool) -> None:
         self.bundle = bundle
+        self._full_urls: dict[tuple[str, str], str] = {}
+
+    def full_url(self, resource_type: str, resource_id: str) -> str:
+        """``urn:uuid:`` fullUrl of a resource, remembered (ids are referenced many times)."""
+        key = (resource_type, resource_id)
+        found = self._full_urls.get(key)
+        if found is None:
+            found = self._full_urls[key] = f"urn:uuid:{full_url_uuid(resource_type, resource_id)}"
+        return found
+
+    def forget(self) -> None:
+        """Drop remembered fullUrls (after each chunk of patients, to bound memory)."""
+        self._full_urls.clear()
 
     def __call__(self, resource_type: str, resource_id: str) -> dict[str, str]:
         if self.bundle:
-            return {"reference": f"urn:uuid:{full_url_uuid(resource_type, resource_id)}"}
+            return {"reference": self.full_url(resource_type, resource_id)}
         return {"reference": f"{resource_type}/{resource_id}"}
 
 

@@ -75,6 +75,7 @@ def write_bundles(
             file_name = f"{full_url_uuid('Patient', patient_row[0])}.json"
             (out_dir / file_name).write_bytes(orjson.dumps(bundle))
             written += 1
+        ref.forget()
     return written
 
 
@@ -103,7 +104,7 @@ def _entry(name: str, row: tuple[Any, ...], ref: Referencer, bundle_type: str) -
     resource_type, build = BUILDERS[name]
     resource = build(row, ref)
     entry: dict[str, Any] = {
-        "fullUrl": f"urn:uuid:{full_url_uuid(resource_type, row[0])}",
+        "fullUrl": ref.full_url(resource_type, row[0]),
         "resource": resource,
     }
     if bundle_type != "collection":

@@ -11,6 +11,7 @@ column is validated like CSV, and rows are numbered from 1.
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ _PATTERNS = {
     ),
     ColumnType.INTEGER: (r"^\s*[+-]?\d+\s*$", "must be a whole number"),
 }
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 # Which stored Parquet types may stand for each schema type (besides text, validated).
 _COMPATIBLE = {
@@ -111,8 +113,15 @@ class TableFileReader:
     def _typed(
         self, raw: pa.Table, spec: Table, file_index: int, first_position: int
     ) -> pa.Table | None:
+        if not set(raw.column_names) & set(spec.column_names):
+            # Probably no header: the first row would be data, so name none of it.
+            self.staging.problem(
+                file_index, None, None, f"has none of the columns of {spec.name} (no header row?)"
+            )
+            return None
         for extra in sorted(set(raw.column_names) - set(spec.column_names)):
-            self.staging.problem(file_index, None, extra, f"is not a column of {spec.name}")
+            named = extra if _COLUMN_NAME.fullmatch(extra) else None
+            self.staging.problem(file_index, None, named, f"has a column not in {spec.name}")
         arrays = []
         for column in spec.columns:
             if column.name not in raw.column_names:
