@@ -299,3 +299,51 @@ def test_real_synthea_output_ingests_with_counts_equal_to_the_files(haven: Haven
     assert result.ingested["Patient"] == len(files)
     for notes in result.absent_fields.values():
         assert "Patient: nhs_number absent on 1 of 1" in notes
+
+
+def test_single_resources_and_medication_statements_with_contained_drugs(
+    haven: Haven, tmp_path: Path
+) -> None:
+    patient = _bundle()["entry"][0]["resource"]
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms1",
+        "status": "active",
+        "contained": [
+            {
+                "resourceType": "Medication",
+                "id": "drug",
+                "code": {"coding": [{"system": "https://dmd.nhs.uk", "code": "39732311000001104"}]},
+            }
+        ],
+        "medicationReference": {"reference": "#drug"},
+        "subject": {"reference": f"Patient/{PATIENT}"},
+        "effectivePeriod": {"start": "2020-01-01", "end": "2020-02"},
+    }
+    claim = {"resourceType": "Claim", "id": "c1"}
+    paths = [
+        _write(tmp_path / "patient.json", patient),
+        _write(tmp_path / "statement.json", statement),
+        _write(tmp_path / "claim.json", claim),
+    ]
+    result = ingest_paths(haven, paths)
+    assert result.ingested == {"Patient": 1, "MedicationStatement": 1}
+    assert result.not_modelled == {"Claim": 1}
+    with open_store(haven.paths.record_store, read_only=True) as session:
+        row = session.query("SELECT code, start_date, end_date FROM medications").to_pylist()
+    assert [(r["code"], str(r["start_date"]), str(r["end_date"])) for r in row] == [
+        ("39732311000001104", "2020-01-01", "2020-02-01")
+    ]
+    notes = result.absent_fields[str(tmp_path / "statement.json")]
+    assert (
+        "MedicationStatement: effectivePeriod partial (first day of the period used) on 1 of 1"
+        in notes
+    )
+
+
+def test_a_history_bundle_is_not_accepted(haven: Haven, tmp_path: Path) -> None:
+    bundle = _bundle()
+    bundle["type"] = "history"
+    with pytest.raises(InvalidInput) as caught:
+        ingest_paths(haven, [_write(tmp_path / "h.json", bundle)])
+    assert caught.value.details[0]["field"] == "type"
