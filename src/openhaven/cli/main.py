@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from openhaven import __version__
+from openhaven.cli.anonymise_commands import anonymise
 from openhaven.cli.context import GlobalHomeOption
 from openhaven.cli.haven_commands import demo, init, serve
 from openhaven.cli.ledger_commands import ledger_app
@@ -43,6 +44,7 @@ app.command()(demo)
 app.command()(serve)
 app.command()(generate)
 app.command()(ingest)
+app.command()(anonymise)
 app.add_typer(project_app, name="project")
 app.add_typer(extract_app, name="extract")
 app.add_typer(query_app, name="query")
