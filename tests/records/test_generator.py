@@ -409,3 +409,17 @@ def test_generating_in_parallel_blocks_to_parquet_equals_generating_in_memory(
     assert len(set(ids)) == len(ids)
     nhs = in_memory["patients"]["nhs_number"].to_pylist()
     assert len(set(nhs)) == len(nhs)
+
+
+def test_note_templates_use_only_the_fields_notes_provide() -> None:
+    from openhaven.records.generator.note_templates import FIELDS, templates
+
+    for name, parts in templates().items():
+        used = {
+            root
+            for part in parts
+            if isinstance(part, pl.Expr)
+            for root in part.meta.root_names()
+        }
+        assert used <= set(FIELDS), name
+        assert {"nhs", "family"} & used or {"given", "family"} <= used, name

@@ -1,4 +1,4 @@
-"""The clinical vocabulary of the synthetic population: conditions, medicines, measurements.
+"""The conditions of the synthetic population: codes, prevalence, risk factors, treatment.
 
 Every condition carries its SNOMED CT concept id and its ICD-10 code, so the generator can
 record it the way a GP system does (SNOMED CT) or a hospital does (ICD-10).
@@ -14,21 +14,13 @@ hypertension and osteoarthritis; diabetes and hypertension raise CKD, CHD and st
 smoking raises COPD, lung cancer and CHD; South Asian and Black heritage raise type 2
 diabetes (as documented by Diabetes UK and NICE NG28).
 
-Medicines use dm+d virtual medicinal product (VMP) ids (code system ``dmd``). The ids in
-``VERIFIED_DMD`` were checked against published codelists; the others are given as they
-appear in the dm+d to the best of our knowledge and should be checked against a current
-dm+d release before anyone treats them as more than synthetic data.
+Medicines, measurements and procedures live in ``care_catalogue``; a condition names
+the medicines it is treated with by their keys there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-
-@dataclass(frozen=True)
-class Medicine:
-    dmd: str
-    display: str
 
 
 @dataclass(frozen=True)
@@ -54,43 +46,6 @@ class Condition:
     #: (medicine key, probability of being prescribed it).
     medicines: tuple[tuple[str, float], ...] = field(default=())
 
-
-MEDICINES: dict[str, Medicine] = {
-    "amlodipine": Medicine("319283006", "Amlodipine 5mg tablets"),
-    "ramipril": Medicine("318902004", "Ramipril 5mg capsules"),
-    "bisoprolol": Medicine("318590006", "Bisoprolol fumarate 5mg tablets"),
-    "atorvastatin": Medicine("320029001", "Atorvastatin 20mg tablets"),
-    "metformin": Medicine("325278007", "Metformin 500mg tablets"),
-    "metformin_850": Medicine("325279004", "Metformin 850mg tablets"),
-    "gliclazide": Medicine("325238007", "Gliclazide 80mg tablets"),
-    "salbutamol": Medicine("320176004", "Salbutamol 100micrograms/dose inhaler CFC free"),
-    "sertraline": Medicine("321949003", "Sertraline 50mg tablets"),
-    "citalopram": Medicine("321988009", "Citalopram 20mg tablets"),
-    "levothyroxine": Medicine("315254006", "Levothyroxine sodium 50microgram tablets"),
-    "furosemide": Medicine("317972000", "Furosemide 40mg tablets"),
-    "apixaban": Medicine("703907001", "Apixaban 5mg tablets"),
-    "clopidogrel": Medicine("319773006", "Clopidogrel 75mg tablets"),
-    "aspirin": Medicine("319740004", "Aspirin 75mg dispersible tablets"),
-    "donepezil": Medicine("407758007", "Donepezil 10mg tablets"),
-    "levetiracetam": Medicine("407854009", "Levetiracetam 500mg tablets"),
-    "alendronic_acid": Medicine("408160009", "Alendronic acid 70mg tablets"),
-    "allopurinol": Medicine("325363000", "Allopurinol 100mg tablets"),
-    "letrozole": Medicine("324013003", "Letrozole 2.5mg tablets"),
-    "paracetamol": Medicine("322236009", "Paracetamol 500mg tablets"),
-    "amoxicillin": Medicine("323509004", "Amoxicillin 500mg capsules"),
-    "ibuprofen": Medicine("329652003", "Ibuprofen 400mg tablets"),
-}
-
-#: dm+d ids confirmed against published codelists.
-VERIFIED_DMD = frozenset({"319283006", "325278007", "325279004", "322236009"})
-
-#: Short-course medicines prescribed at ordinary consultations.
-ACUTE_MEDICINES: tuple[tuple[str, float, int], ...] = (
-    # (medicine key, relative frequency, course length in days)
-    ("amoxicillin", 0.5, 7),
-    ("paracetamol", 0.3, 14),
-    ("ibuprofen", 0.2, 10),
-)
 
 T2D_RISKS = (("obese", 3.0), ("hypertension", 1.6), ("south_asian", 2.5), ("black", 1.8))
 
@@ -238,7 +193,7 @@ CONDITIONS: tuple[Condition, ...] = (
         18,
         6.0,
         hospital_share=0.6,
-        medicines=(("clopidogrel", 0.65), ("atorvastatin", 0.75)),
+        medicines=(("aspirin", 0.65), ("atorvastatin", 0.75)),
     ),
     Condition(
         "depression",
@@ -417,76 +372,3 @@ OBESITY = Condition(
 OBESITY_CODED_SHARE = 0.42
 
 CONDITION_KEYS: tuple[str, ...] = (*(c.key for c in CONDITIONS), OBESITY.key)
-
-
-@dataclass(frozen=True)
-class Measurement:
-    snomed: str
-    display: str
-    unit: str | None
-
-
-MEASUREMENTS: dict[str, Measurement] = {
-    "systolic": Measurement("271649006", "Systolic blood pressure", "mm[Hg]"),
-    "diastolic": Measurement("271650006", "Diastolic blood pressure", "mm[Hg]"),
-    "bmi": Measurement("60621009", "Body mass index", "kg/m2"),
-    "weight": Measurement("27113001", "Body weight", "kg"),
-    "height": Measurement("50373000", "Body height", "cm"),
-    "hba1c": Measurement(
-        "999791000000106", "Haemoglobin A1c level - IFCC standardised", "mmol/mol"
-    ),
-    "egfr": Measurement(
-        "1011481000000105",
-        "eGFR using creatinine (CKD-EPI) per 1.73 square metres",
-        "mL/min/{1.73_m2}",
-    ),
-    "cholesterol": Measurement("1005671000000105", "Serum cholesterol level", "mmol/L"),
-    "heart_rate": Measurement("364075005", "Heart rate", "/min"),
-    "smoking": Measurement("365981007", "Tobacco smoking behaviour", None),
-}
-
-#: value_text of the smoking observation, indexed by smoking status (0 never, 1 ex, 2 current).
-SMOKING_TEXT = ("Never smoked tobacco", "Ex-smoker", "Current smoker")
-
-
-@dataclass(frozen=True)
-class Procedure:
-    snomed: str
-    display: str
-
-
-PROCEDURES: dict[str, Procedure] = {
-    "flu_vaccination": Procedure(
-        "86198006", "Administration of vaccine product containing only Influenza virus antigen"
-    ),
-    "ecg": Procedure("29303009", "Electrocardiographic procedure"),
-    "spirometry": Procedure("127783003", "Spirometry"),
-    "mammography": Procedure("71651007", "Mammography"),
-    "cervical_screening": Procedure("171149006", "Screening for malignant neoplasm of cervix"),
-    "colonoscopy": Procedure("73761001", "Colonoscopy"),
-    "diabetic_foot_exam": Procedure("401191002", "Diabetic foot examination"),
-    "chest_xray": Procedure("399208008", "Plain chest X-ray"),
-    "hip_replacement": Procedure("52734007", "Total replacement of hip"),
-    "knee_replacement": Procedure("609588000", "Total knee replacement"),
-    "pci": Procedure("415070008", "Percutaneous coronary intervention"),
-    "appendicectomy": Procedure("80146002", "Appendicectomy"),
-}
-
-
-@dataclass(frozen=True)
-class EncounterType:
-    encounter_class: str
-    snomed: str
-    display: str
-    in_hospital: bool
-
-
-ENCOUNTER_TYPES: dict[str, EncounterType] = {
-    "gp_surgery": EncounterType("ambulatory", "185345009", "Encounter for symptom", False),
-    "gp_review": EncounterType("ambulatory", "185349003", "Encounter for check up", False),
-    "gp_telephone": EncounterType("virtual", "185317003", "Telephone encounter", False),
-    "home_visit": EncounterType("other", "439708006", "Home visit", False),
-    "outpatient": EncounterType("ambulatory", "185389009", "Follow-up visit", True),
-    "emergency": EncounterType("emergency", "4525004", "Emergency department patient visit", True),
-    "inpatient": EncounterType("inpatient", "32485007", "Hospital admission", True),
-}

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from openhaven.records.generator import places
 from openhaven.records.generator.arrow_columns import Bools, Ints, dates, numbered_ids, pick
-from openhaven.records.generator.clinical_catalogue import ENCOUNTER_TYPES
+from openhaven.records.generator.care_catalogue import ENCOUNTER_TYPES
 from openhaven.records.generator.conditions import (
     ALL_CONDITIONS,
     ConditionPresence,

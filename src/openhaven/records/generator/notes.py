@@ -30,10 +30,21 @@ from openhaven.records.generator.arrow_columns import (
     pick,
     strings,
 )
-from openhaven.records.generator.clinical_catalogue import MEDICINES
+from openhaven.records.generator.care_catalogue import MEDICINES
 from openhaven.records.generator.conditions import ALL_CONDITIONS, ConditionRows
 from openhaven.records.generator.encounters import TYPE_INDEX, EncounterRows
 from openhaven.records.generator.identities import practice_lookup
+from openhaven.records.generator.note_templates import (
+    EXAMINATIONS,
+    FEMALE_RELATIONS,
+    MALE_RELATIONS,
+    PLANS,
+    RELATIONS,
+    SYMPTOMS,
+    TEMPLATE_NAMES,
+    lay_term,
+    templates,
+)
 from openhaven.records.generator.patients import PatientBlock
 from openhaven.records.generator.treatments import MEDICINE_KEYS, MedicationRows
 from openhaven.records.schema import NOTES
@@ -52,51 +63,6 @@ NOTE_CHANCES = (
     ("emergency", "letter", 0.3),
 )
 
-SYMPTOMS = (
-    "a three-day history of productive cough",
-    "worsening lower back pain",
-    "intermittent chest tightness on exertion",
-    "low mood and poor sleep",
-    "dizziness on standing",
-    "increased thirst and tiredness",
-    "a painful swollen left knee",
-    "shortness of breath climbing stairs",
-    "recurrent headaches",
-    "a rash on both forearms",
-    "palpitations in the evenings",
-    "ankle swelling",
-    "urinary frequency",
-    "a fall at home last week",
-    "difficulty remembering appointments",
-)
-EXAMINATIONS = (
-    "chest clear, heart sounds normal",
-    "mild tenderness over the lumbar spine",
-    "no focal neurology",
-    "alert and orientated, appears low in mood",
-    "pedal oedema to mid-shin",
-    "effusion of the left knee, full range of movement",
-    "BP repeated and higher than usual",
-    "temperature 37.8, crackles at the right base",
-    "abdomen soft and non-tender",
-    "no acute distress",
-)
-PLANS = (
-    "bloods including HbA1c and renal function",
-    "safety-netting advice given",
-    "increase dose and review in two weeks",
-    "referred for physiotherapy",
-    "chest X-ray requested",
-    "home blood pressure monitoring",
-    "course of antibiotics and review if not improving",
-    "ECG booked with the practice nurse",
-    "signposted to talking therapies",
-    "continue current medication",
-)
-RELATIONS = ("wife", "husband", "partner", "daughter", "son", "mother", "father")
-FEMALE_RELATIONS = (0, 3, 5)
-MALE_RELATIONS = (1, 4, 6)
-
 
 def _relations(rng: np.random.Generator, age: Ints, female: np.ndarray) -> Ints:
     """Who accompanies or is next of kin: a parent for children, a spouse or partner for
@@ -110,18 +76,6 @@ def _relations(rng: np.random.Generator, age: Ints, female: np.ndarray) -> Ints:
         np.where(age >= 75, rng.integers(3, 5, size=count), adult),
     )
     return result
-
-
-def _lay_term(key: str) -> str:
-    special = {
-        "copd": "COPD",
-        "chronic_kidney_disease": "chronic kidney disease (CKD)",
-        "type_2_diabetes": "type 2 diabetes",
-        "type_1_diabetes": "type 1 diabetes",
-        "coronary_heart_disease": "ischaemic heart disease",
-        "atrial_fibrillation": "atrial fibrillation (AF)",
-    }
-    return special.get(key, key.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -178,209 +132,6 @@ def _nhs_text(nhs: pl.Expr, style: pl.Expr) -> pl.Expr:
     return chosen.fill_null("not known")
 
 
-def _templates() -> dict[str, list[pl.Expr | str]]:
-    c = pl.col
-    return {
-        "consultation": [
-            c("date"),
-            " Surgery consultation - ",
-            c("given"),
-            " ",
-            c("family"),
-            " (NHS ",
-            c("nhs"),
-            ", DOB ",
-            c("dob"),
-            ")\n",
-            "Seen with ",
-            c("relation"),
-            " ",
-            c("relative"),
-            ". Presents with ",
-            c("symptom"),
-            ". Background of ",
-            c("condition"),
-            ". Current medication: ",
-            c("medicine"),
-            ".\n",
-            "O/E: ",
-            c("exam"),
-            ".\nPlan: ",
-            c("plan"),
-            ". Review in ",
-            c("weeks"),
-            " weeks.\n",
-            c("clinician"),
-            ", ",
-            c("practice"),
-        ],
-        "telephone": [
-            "Telephone consultation ",
-            c("date"),
-            ". Spoke to ",
-            c("title"),
-            " ",
-            c("family"),
-            " on ",
-            c("phone"),
-            ". Identity confirmed: DOB ",
-            c("dob"),
-            ", lives at ",
-            c("address"),
-            ", ",
-            c("postcode"),
-            ". NHS no. ",
-            c("nhs"),
-            ".\n",
-            "Reports ",
-            c("symptom"),
-            ". Known ",
-            c("condition"),
-            ", on ",
-            c("medicine"),
-            ".\n",
-            "Advice: ",
-            c("plan"),
-            ". To call back if worse. ",
-            c("clinician"),
-        ],
-        "referral": [
-            "Dear Colleague,\n\nRe: ",
-            c("title"),
-            " ",
-            c("given"),
-            " ",
-            c("family"),
-            ", DOB ",
-            c("dob"),
-            ", NHS number ",
-            c("nhs"),
-            "\n",
-            c("address"),
-            ", ",
-            c("postcode"),
-            ". Tel: ",
-            c("phone"),
-            "\n\nI would be grateful if you could see this ",
-            c("age"),
-            "-year-old with ",
-            c("symptom"),
-            " on a background of ",
-            c("condition"),
-            ". Current medication includes ",
-            c("medicine"),
-            ". Seen today, ",
-            c("date"),
-            ".\n\nYours sincerely,\n",
-            c("clinician"),
-            "\n",
-            c("practice"),
-        ],
-        "discharge_summary": [
-            "DISCHARGE SUMMARY\nPatient: ",
-            c("family_upper"),
-            ", ",
-            c("given"),
-            "\nNHS No: ",
-            c("nhs"),
-            "  DOB: ",
-            c("dob"),
-            "\nAddress: ",
-            c("address"),
-            ", ",
-            c("postcode"),
-            "\nAdmitted: ",
-            c("date"),
-            "  Discharged: ",
-            c("end_date"),
-            "\n",
-            "Diagnosis: ",
-            c("condition"),
-            "\nMedication on discharge: ",
-            c("medicine"),
-            "\nNext of kin: ",
-            c("relative"),
-            " ",
-            c("family"),
-            " (",
-            c("relation"),
-            "), tel ",
-            c("phone"),
-            "\nFollow-up: ",
-            c("plan"),
-            ".\nConsultant: ",
-            c("clinician"),
-            ", ",
-            c("trust"),
-        ],
-        "clinic_letter": [
-            c("trust"),
-            "\nOutpatient clinic, ",
-            c("date"),
-            "\n\nDear ",
-            c("gp"),
-            ",\n\nRe: ",
-            c("given"),
-            " ",
-            c("family"),
-            " (NHS ",
-            c("nhs"),
-            "), DOB ",
-            c("dob"),
-            "\n",
-            c("address"),
-            ", ",
-            c("postcode"),
-            "\n\nThank you for referring this patient with ",
-            c("symptom"),
-            ". Diagnosis: ",
-            c("condition"),
-            ". On examination, ",
-            c("exam"),
-            ". Plan: ",
-            c("plan"),
-            "; continue ",
-            c("medicine"),
-            ".\n\nYours sincerely,\n",
-            c("clinician"),
-        ],
-        "emergency_letter": [
-            "Emergency Department attendance ",
-            c("date"),
-            "\n",
-            c("given"),
-            " ",
-            c("family"),
-            ", ",
-            c("age"),
-            ", NHS ",
-            c("nhs"),
-            ", of ",
-            c("address"),
-            ", ",
-            c("postcode"),
-            ", attended with ",
-            c("relation"),
-            " ",
-            c("relative"),
-            " with ",
-            c("symptom"),
-            ". PMH: ",
-            c("condition"),
-            ". DH: ",
-            c("medicine"),
-            ". Discharged home; ",
-            c("plan"),
-            ". GP: ",
-            c("gp"),
-            ".",
-        ],
-    }
-
-
-TEMPLATE_NAMES = tuple(_templates())
-
-
 def notes_table(
     rng: np.random.Generator,
     block_index: int,
@@ -400,7 +151,7 @@ def notes_table(
     medicine_of = _per_patient_choice(
         rng, encounters.patient[medications.encounter], medications.medicine, n
     )
-    condition_terms = [_lay_term(c.key) for c in ALL_CONDITIONS]
+    condition_terms = [lay_term(c.key) for c in ALL_CONDITIONS]
     medicine_terms = [MEDICINES[k].display for k in MEDICINE_KEYS]
     british_given = names.BRITISH_MALE_BORN_1960_1995 + names.BRITISH_FEMALE_BORN_1960_1995
     gp_names = rng.integers(0, len(names.BRITISH_FAMILY), size=count)
@@ -503,7 +254,7 @@ def notes_table(
         gp=pl.concat_str([pl.lit("Dr "), pl.col("gp_family")]),
     )
     pieces = []
-    for number, (_, parts) in enumerate(_templates().items()):
+    for number, (_, parts) in enumerate(templates().items()):
         exprs = [pl.lit(part) if isinstance(part, str) else part for part in parts]
         pieces.append(
             frame.filter(pl.col("template") == number).select("row", text=pl.concat_str(exprs))

@@ -27,7 +27,7 @@ from openhaven.records.generator.arrow_columns import (
     numbered_ids,
     pick,
 )
-from openhaven.records.generator.clinical_catalogue import MEASUREMENTS, SMOKING_TEXT
+from openhaven.records.generator.care_catalogue import MEASUREMENTS, SMOKING_TEXT
 from openhaven.records.generator.conditions import ConditionPresence
 from openhaven.records.generator.encounters import FACE_TO_FACE, EncounterRows
 from openhaven.records.generator.patients import PatientBlock

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from openhaven.records.generator.arrow_columns import Ints, dates, numbered_ids, pick
-from openhaven.records.generator.clinical_catalogue import (
+from openhaven.records.generator.care_catalogue import (
     ACUTE_MEDICINES,
     MEDICINES,
     PROCEDURES,
