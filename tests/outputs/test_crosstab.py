@@ -88,3 +88,12 @@ def test_unreadable_and_missing_files_name_the_file(tmp_path: Path) -> None:
     assert caught.value.location is not None and caught.value.location.file == "broken.parquet"
     with pytest.raises(InvalidInput, match="No such data file"):
         build_crosstab(tmp_path / "absent.csv", ["a"], ["b"])
+
+
+def test_subgroup_condition(data: Path) -> None:
+    table = build_crosstab(data, ["region"], ["sex"], where="cost > 4")
+    assert table.cell(("All",), ("All",)).count == 4      # 10, 30, 5 and 7
+    assert table.dropped_missing_keys == 1
+    with pytest.raises(InvalidInput) as caught:
+        build_crosstab(data, ["region"], ["sex"], where="no_such_column > 1")
+    assert caught.value.location is not None and caught.value.location.field == "where"

@@ -75,7 +75,8 @@ def _print(body: dict[str, Any]) -> None:
     for cell in body["cells"]:
         flagged = ", ".join(name for name, outcome in cell["checks"].items() if outcome == "fail")
         value = cell["value"]
-        shown = "" if value is None else (f"{value:.4g}" if isinstance(value, float) else str(value))
+        shown = "" if value is None else (
+            f"{value:.4g}" if isinstance(value, float) else str(value))
         table.add_row(" / ".join(map(str, cell["row"])), " / ".join(map(str, cell["col"])),
                       cell["agg"], shown, cell["verdict"], flagged)
     console.print(table)

@@ -121,12 +121,16 @@ def build_crosstab(
         raise InvalidInput("The values column must be numeric",
                            Location(file=source.name, field=values))
     sql = _crosstab_sql(relation, list(rows), list(cols), values, aggs, max(2, top_n))
-    with open_session(None) as session:
-        table = session.query(sql)
-        dropped = 0
-        if rows or cols:
-            keys = " OR ".join(f"{_ident(c)} IS NULL" for c in [*rows, *cols])
+    keys = " OR ".join(f"{_ident(c)} IS NULL" for c in [*rows, *cols])
+    try:
+        with open_session(None) as session:
+            table = session.query(sql)
             dropped = int(session.scalar(f"SELECT count(*) FROM {relation} WHERE {keys}"))
+    except EngineError:
+        if where is None:
+            raise
+        raise InvalidInput("The subgroup condition could not be applied to the data file",
+                           Location(file=source.name, field="where")) from None
     return _assemble(source, tuple(rows), tuple(cols), values, aggs, table.to_pylist(), dropped)
 
 

@@ -8,7 +8,7 @@ variables and of each table's subgroup condition). Two attacks are run on that p
   (the same cell over all patients and over all-but-a-group; a column total and another
   table's row total), their difference is an exact count; it is flagged when it isolates
   fewer than the threshold (but more than none);
-* **linked-table intervals** — every hidden cell is attacked by linear programming (HiGHS)
+* **linked-table intervals** — every sensitive hidden cell is attacked by linear programming (HiGHS)
   with the figures of *all* the tables as constraints; a cell safe within its own table but
   pinned down by the others is flagged.
 
@@ -67,6 +67,7 @@ class _PublishedCell:
     members: int  # bitmask over the partition
     value: float | None
     true_value: float
+    sensitive: bool
 
     def describe(self) -> dict[str, Any]:
         return {"table": self.table, "row": list(self.row), "col": list(self.col),
@@ -115,6 +116,9 @@ def _partition(data: Path, tables: Sequence[ReleasedTable]) -> tuple[list[dict[s
 def _cells(released: ReleasedTable, flag: str, partition: list[dict[str, Any]],
            counts: np.ndarray) -> list[_PublishedCell]:
     table = released.table
+    primary = {tuple(c) for control in table.controls
+               if control.get("control") == "primary-suppression" and control.get("agg") == "count"
+               for c in control["cells"]}
     cells = []
     for i, row in enumerate(table.row_keys):
         for j, col in enumerate(table.col_keys):
@@ -126,8 +130,11 @@ def _cells(released: ReleasedTable, flag: str, partition: list[dict[str, Any]],
                     members |= 1 << p
                     total += counts[p]
             value = table.value(i, j, "count")
+            # Without a record of primary suppression, every hidden cell counts as sensitive.
+            sensitive = value is None and (not primary or (i, j) in primary)
             cells.append(_PublishedCell(released.name, (i, j), row, col, members,
-                                        None if value is None else float(value), total))
+                                        None if value is None else float(value), total,
+                                        sensitive))
     return cells
 
 
@@ -176,7 +183,7 @@ def _linked_intervals(cells: list[_PublishedCell], counts: np.ndarray,
     a_eq = np.array([vector(c.members) for c in published]) if published else None
     b_eq = np.array([c.value for c in published], dtype=float) if published else None
     risks = []
-    for cell in hidden:
+    for cell in (c for c in hidden if c.sensitive):
         objective = vector(cell.members)
         low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
         high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")

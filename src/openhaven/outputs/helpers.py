@@ -28,14 +28,20 @@ def crosstab(
     values: str | None = None,
     aggs: Sequence[str] = ("count",),
     profile: str | Path | DisclosureProfile = "haven",
+    where: str | None = None,
 ) -> CheckedCrosstab:
-    """Cross-tabulate a Parquet/CSV file and check every cell under ``profile``."""
+    """Cross-tabulate a Parquet/CSV file and check every cell under ``profile``.
+
+    ``where`` (an SQL condition) restricts the table to a subgroup; declare the same
+    condition when releasing it so differencing checks can relate it to other tables.
+    """
     chosen = profile if isinstance(profile, DisclosureProfile) else load_profile(profile)
     top_n = 2
     nk = chosen.settings_for("nk-rule")
     if nk is not None:
         top_n = max(2, int(nk.parameters.get("n", 2)))
-    table = build_crosstab(Path(data), rows, cols, values=values, aggs=aggs, top_n=top_n)
+    table = build_crosstab(Path(data), rows, cols, values=values, aggs=aggs, top_n=top_n,
+                          where=where)
     return check_crosstab(table, chosen)
 
 
