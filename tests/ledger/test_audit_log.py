@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from openhaven.core.haven import Haven
-from openhaven.ledger import read_entries, record_event, verify
+from openhaven.ledger import patient_reference, read_entries, record_event, verify
 from openhaven.ledger.audit_log import ENTRIES_FILE, IdentifiableEventError
 
 
@@ -72,14 +72,24 @@ def test_reordered_entries_are_found(haven: Haven) -> None:
     assert verify(haven).first_bad == 1
 
 
-def test_torn_last_line_is_reported_then_cut_by_the_next_append(haven: Haven) -> None:
+def test_torn_last_line_is_not_counted_then_cut_by_the_next_append(haven: Haven) -> None:
     _fill(haven, 3)
     with _log(haven).open("ab") as handle:
         handle.write(b'{"seq": 3, "half')
-    assert verify(haven).first_bad == 3
+    torn = verify(haven)
+    assert torn.ok and torn.entries == 3 and "half-written" in torn.reason
     record_event(haven, "after.crash", actor="system")
+    assert _log(haven).read_bytes().count(b"half") == 0
     result = verify(haven)
     assert result.ok and result.entries == 4
+    assert result.reason == "every entry verified"
+
+
+def test_a_complete_entry_without_its_newline_is_a_change(haven: Haven) -> None:
+    _fill(haven, 3)
+    _log(haven).write_bytes(_log(haven).read_bytes()[:-1])
+    result = verify(haven)
+    assert not result.ok and result.first_bad == 2
 
 
 @pytest.mark.parametrize(
@@ -100,3 +110,21 @@ def test_identifiable_details_are_refused(haven: Haven, details: dict) -> None:
 def test_log_file_is_private(haven: Haven) -> None:
     _fill(haven, 1)
     assert _log(haven).stat().st_mode & 0o077 == 0
+
+
+def test_subject_that_looks_like_an_nhs_number_is_refused(haven: Haven) -> None:
+    with pytest.raises(IdentifiableEventError) as refused:
+        record_event(haven, "test.bad", actor="system", subject="9434765919")
+    assert "9434765919" not in str(refused.value)
+    assert list(read_entries(haven)) == []
+
+
+def test_patient_references_are_stable_keyed_and_accepted(haven: Haven, tmp_path: Path) -> None:
+    reference = patient_reference(haven, "943 476 5919")
+    assert reference == patient_reference(haven, "9434765919")
+    assert reference != patient_reference(haven, "9434765927")
+    assert reference != patient_reference(Haven.open(tmp_path / "other"), "9434765919")
+    assert reference.startswith("patient:") and not any(c.isdigit() for c in reference)
+    entry = record_event(haven, "record.reidentified", actor="system", subject=reference)
+    assert "9434765919" not in _log(haven).read_text()
+    assert entry.subject == reference

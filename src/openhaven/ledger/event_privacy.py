@@ -24,7 +24,9 @@ FORBIDDEN_KEYS = frozenset(
      "address", "address_line", "phone", "email"}
 )
 PATIENT_REFERENCE_PREFIX = "patient:"
-_TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
+# Ten digits standing alone (or as 3-3-4 with spaces or hyphens), not inside a longer token
+# such as a hex digest, which can hold a run of ten digits by chance.
+_TEN_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{3}[ -]?\d{3}[ -]?\d{4}(?![0-9A-Za-z])")
 _HEX_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 _REFERENCE_CONTEXT = b"openhaven ledger patient reference v1\x00"
 

@@ -225,7 +225,7 @@ def _position(result: VerifyResult) -> float:
 def _is_complete(fragment: bytes) -> bool:
     """Does an unterminated last line hold a whole JSON value (so it is not a torn write)?"""
     try:
-        json.JSONDecoder().raw_decode(fragment.decode())
-    except (ValueError, UnicodeDecodeError):
+        json.JSONDecoder().raw_decode(fragment.decode("utf-8", errors="replace"))
+    except ValueError:
         return False
     return True
