@@ -106,7 +106,7 @@ def test_record_keys_are_unique_in_every_table(frames: dict[str, pl.DataFrame]) 
 
 def test_nhs_numbers_are_valid_and_distinct(frames: dict[str, pl.DataFrame]) -> None:
     numbers = frames["patients"]["nhs_number"].drop_nulls().to_list()
-    assert len(numbers) == PATIENTS
+    assert 0.99 * PATIENTS < len(numbers) < PATIENTS  # a few have none, as visitors do
     assert len(set(numbers)) == len(numbers)
     assert all(nhs_number.is_valid(n) for n in numbers)
 
@@ -199,11 +199,14 @@ def test_ethnic_groups_match_the_census(frames: dict[str, pl.DataFrame]) -> None
 
 def test_names_depend_on_sex_and_birth_cohort(frames: dict[str, pl.DataFrame]) -> None:
     patients = frames["patients"]
-    margarets = patients.filter(pl.col("given_name") == "Margaret")
-    olivias = patients.filter(pl.col("given_name") == "Olivia")
-    assert margarets.height > 0 and olivias.height > 0
+    first = patients["given_name"].str.split(" ").list.first()
+    margarets = patients.filter(first == "Margaret")
+    poppies = patients.filter(first == "Poppy")
+    assert margarets.height > 0 and poppies.height > 0
     assert (margarets["sex"] == "female").all()
-    assert margarets["age"].min() > olivias["age"].max()  # type: ignore[operator]
+    assert margarets["age"].min() > poppies["age"].max()  # type: ignore[operator]
+    with_middle = patients["given_name"].str.contains(" ").mean()
+    assert 0.25 < with_middle < 0.4  # type: ignore[operator]
     assert patients["family_name"].n_unique() > 200
     assert patients["given_name"].n_unique() > 300
 
@@ -407,7 +410,7 @@ def test_generating_in_parallel_blocks_to_parquet_equals_generating_in_memory(
         assert from_disk.equals(in_memory[spec.name]), spec.name
     ids = in_memory["observations"]["observation_id"].to_pylist()
     assert len(set(ids)) == len(ids)
-    nhs = in_memory["patients"]["nhs_number"].to_pylist()
+    nhs = in_memory["patients"]["nhs_number"].drop_null().to_pylist()
     assert len(set(nhs)) == len(nhs)
 
 

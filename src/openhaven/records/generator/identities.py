@@ -14,12 +14,14 @@ from functools import cache
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from openhaven.records.generator import names, places
 from openhaven.records.generator.arrow_columns import Ints, pick, strings
 
 #: Share of patients registered with a practice outside their own postcode district.
 OTHER_DISTRICT_PRACTICE_SHARE = 0.1
+MIDDLE_NAME_SHARE = 0.35
 MOBILE_SHARE = 0.62
 NO_PHONE_SHARE = 0.06
 
@@ -70,11 +72,15 @@ def draw_name_pools(rng: np.random.Generator, ethnicity: Ints) -> Ints:
 
 def draw_names(
     rng: np.random.Generator, pools: Ints, sex: Ints, birth_year: Ints
-) -> tuple[Ints, Ints]:
-    """Indices into the given-name and family-name vocabularies, one of each per person."""
+) -> tuple[Ints, Ints, Ints]:
+    """Indices into the name vocabularies: first name, middle name (-1 for none), family.
+
+    About a third of people have a middle name, drawn like the first and never equal to it.
+    """
     given_tables, family_tables = _name_tables()
     cohort = np.searchsorted(np.asarray(names.COHORT_BOUNDARIES), birth_year, side="right")
     given = np.empty(pools.size, dtype=np.int64)
+    middle = np.empty(pools.size, dtype=np.int64)
     family = np.empty(pools.size, dtype=np.int64)
     group = (pools * 2 + sex) * 3 + cohort
     for key in np.unique(group):
@@ -83,11 +89,21 @@ def draw_names(
         sex_code, cohort_code = divmod(rest, 3)
         indices, weights = given_tables[(pool_number, sex_code, cohort_code)]
         given[members] = indices[rng.choice(indices.size, size=members.size, p=weights)]
+        middle[members] = indices[rng.choice(indices.size, size=members.size, p=weights)]
+    middle[(rng.random(pools.size) >= MIDDLE_NAME_SHARE) | (middle == given)] = -1
     for pool_number in np.unique(pools):
         members = np.flatnonzero(pools == pool_number)
         indices, weights = family_tables[int(pool_number)]
         family[members] = indices[rng.choice(indices.size, size=members.size, p=weights)]
-    return given, family
+    return given, middle, family
+
+
+def full_given_names(given: Ints, middle: Ints) -> pa.Array:
+    """ "First Middle", or just "First" where there is no middle name."""
+    vocabulary = given_vocabulary()
+    return pc.binary_join_element_wise(
+        vocabulary.take(pa.array(given)), pick(vocabulary, middle), " ", null_handling="skip"
+    )
 
 
 def draw_districts(rng: np.random.Generator, count: int) -> Ints:

@@ -34,6 +34,7 @@ FIELDS = (
     "gp",
     "practice",
     "trust",
+    "caller",
 )
 
 SYMPTOMS = (
@@ -134,9 +135,7 @@ def templates() -> dict[str, list[pl.Expr | str]]:
             "Telephone consultation ",
             c("date"),
             ". Spoke to ",
-            c("title"),
-            " ",
-            c("family"),
+            c("caller"),
             " on ",
             c("phone"),
             ". Identity confirmed: DOB ",
@@ -150,9 +149,9 @@ def templates() -> dict[str, list[pl.Expr | str]]:
             ".\n",
             "Reports ",
             c("symptom"),
-            ". Known ",
+            ". Background: ",
             c("condition"),
-            ", on ",
+            ". Medication: ",
             c("medicine"),
             ".\n",
             "Advice: ",

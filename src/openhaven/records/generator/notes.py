@@ -64,6 +64,18 @@ NOTE_CHANCES = (
 )
 
 
+def _titles(rng: np.random.Generator, age: Ints, female: np.ndarray) -> Ints:
+    """Index into ("Mr", "Mrs", "Ms", "Miss", "Master"): Miss or Ms for young women."""
+    count = age.size
+    woman = np.where(
+        age < 25,
+        rng.choice([3, 2], size=count),
+        rng.choice([1, 2, 3], size=count, p=[0.6, 0.3, 0.1]),
+    )
+    result: Ints = np.where(age < 16, np.where(female, 3, 4), np.where(female, woman, 0))
+    return result
+
+
 def _relations(rng: np.random.Generator, age: Ints, female: np.ndarray) -> Ints:
     """Who accompanies or is next of kin: a parent for children, a spouse or partner for
     adults, a daughter or son for the very old."""
@@ -160,9 +172,7 @@ def notes_table(
     age = np.floor(patients.age[p]).astype(np.int64)
     female = patients.sex[p] == 1
     relation = _relations(rng, age, female)
-    title = np.where(
-        age < 16, np.where(female, 3, 4), np.where(female, rng.integers(1, 3, size=count), 0)
-    )
+    title = _titles(rng, age, female)
     # A relative's given name matches the relation's sex ("partner" may be either).
     male_names = len(names.BRITISH_MALE_BORN_1960_1995)
     relative_is_female = np.where(
@@ -245,6 +255,22 @@ def notes_table(
         date=_date_text(pl.col("date_days"), pl.col("date_style")),
         end_date=_date_text(pl.col("end_days"), pl.col("date_style")),
         phone=pl.col("phone").fill_null("no number on record"),
+        # Calls about children are with a parent, named as such.
+        caller=pl.when(pl.col("age") < 16)
+        .then(
+            pl.concat_str(
+                [
+                    pl.col("given"),
+                    pl.lit(" "),
+                    pl.col("family"),
+                    pl.lit("'s "),
+                    pl.col("relation"),
+                    pl.lit(" "),
+                    pl.col("relative"),
+                ]
+            )
+        )
+        .otherwise(pl.concat_str([pl.col("title"), pl.col("family")], separator=" ")),
         age=pl.col("age").cast(pl.String),
         weeks=pl.col("weeks").cast(pl.String),
         family_upper=pl.col("family").str.to_uppercase(),

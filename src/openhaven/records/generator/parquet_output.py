@@ -24,6 +24,7 @@ COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1
 ROW_GROUP_ROWS = 1_000_000
 MAX_DEFAULT_WORKERS = 4
+PARALLEL_FROM_PATIENTS = 4 * BLOCK_PATIENTS
 
 
 def _temporary_path(final: Path) -> Path:
@@ -87,6 +88,14 @@ def _writers(out_dir: Path) -> Iterator[dict[str, pq.ParquetWriter]]:
             temporary.unlink(missing_ok=True)
 
 
+def default_workers(patients: int) -> int:
+    """One worker process per CPU (at most four) for large populations; none for small
+    ones, where starting processes would cost more than it saves."""
+    if patients < PARALLEL_FROM_PATIENTS:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+
+
 def generate_to_parquet(
     patients: int,
     out_dir: Path,
@@ -101,8 +110,9 @@ def generate_to_parquet(
     The records equal ``generate_population(patients, seed=seed, as_of=as_of)``; only
     memory use depends on ``chunk_size`` (patients held before writing, rounded up to
     whole blocks of ``BLOCK_PATIENTS``) and speed on ``workers``: the number of processes
-    generating blocks while this one writes (default: one per CPU, at most four, and
-    none for a single block).
+    generating blocks while this one writes (default: ``default_workers``). Worker
+    processes are started fresh, so a script calling this at import time needs the usual
+    ``if __name__ == "__main__":`` guard, or ``workers=1``.
     """
     if patients < 0:
         raise ValueError("the number of patients cannot be negative")
@@ -119,7 +129,7 @@ def generate_to_parquet(
                     tables.clear()
 
         if workers is None:
-            workers = min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS)
+            workers = default_workers(patients)
         blocks = iter_blocks(patients, seed=seed, as_of=as_of, workers=workers)
         for number, block in enumerate(blocks):
             for name, table in block.items():

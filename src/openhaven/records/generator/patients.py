@@ -33,6 +33,8 @@ NEVER, EX_SMOKER, SMOKER = 0, 1, 2
 #: Years before the extract date within which recorded deaths fall.
 DEATH_WINDOW_YEARS = 3.0
 PATIENT_ID_DIGITS = 10
+#: Share of patients without an NHS number (e.g. overseas visitors, new arrivals).
+NO_NHS_NUMBER_SHARE = 0.002
 
 
 @dataclass(frozen=True)
@@ -139,9 +141,10 @@ def draw_patients(
         rng, region == places.LONDON, geo.london_population_share
     ).astype(np.int64)
     pools = identities.draw_name_pools(rng, ethnic)
-    given, family = identities.draw_names(rng, pools, sex, birth_year)
+    given, middle, family = identities.draw_names(rng, pools, sex, birth_year)
     positions = np.arange(first_position, first_position + count, dtype=np.int64)
     nhs = nhs_numbers_for(positions, seed)
+    nhs[rng.random(count) < NO_NHS_NUMBER_SHARE] = -1
     nhs_text = numbered_ids("", np.maximum(nhs, 0), 10)
     nhs_column = pc.if_else(pa.array(nhs < 0), pa.scalar(None, pa.string()), nhs_text)
     bmi, height = _body_size(rng, age, sex)
@@ -163,7 +166,7 @@ def draw_patients(
         height_cm=height,
         patient_id=numbered_ids("PT", positions + 1, PATIENT_ID_DIGITS),
         nhs_number=nhs_column,
-        given_name=identities.given_vocabulary().take(pa.array(given)),
+        given_name=identities.full_given_names(given, middle),
         family_name=identities.family_vocabulary().take(pa.array(family)),
         address_line=identities.address_lines(rng, count),
         postcode=identities.postcodes(rng, district),
