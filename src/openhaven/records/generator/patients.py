@@ -33,8 +33,6 @@ NEVER, EX_SMOKER, SMOKER = 0, 1, 2
 #: Years before the extract date within which recorded deaths fall.
 DEATH_WINDOW_YEARS = 3.0
 PATIENT_ID_DIGITS = 10
-#: Share of patients without an NHS number (e.g. overseas visitors, new arrivals).
-NO_NHS_NUMBER_SHARE = 0.002
 
 
 @dataclass(frozen=True)
@@ -144,7 +142,6 @@ def draw_patients(
     given, middle, family = identities.draw_names(rng, pools, sex, birth_year)
     positions = np.arange(first_position, first_position + count, dtype=np.int64)
     nhs = nhs_numbers_for(positions, seed)
-    nhs[rng.random(count) < NO_NHS_NUMBER_SHARE] = -1
     nhs_text = numbered_ids("", np.maximum(nhs, 0), 10)
     nhs_column = pc.if_else(pa.array(nhs < 0), pa.scalar(None, pa.string()), nhs_text)
     bmi, height = _body_size(rng, age, sex)
