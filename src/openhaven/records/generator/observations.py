@@ -56,7 +56,7 @@ class ObservationRows:
     value: Floats  # NaN for the smoking observation (text-valued)
 
 
-def _taken(rng: np.random.Generator, probability: Floats) -> Ints:
+def _taken(rng: np.random.Generator, probability: np.ndarray) -> Ints:
     result: Ints = np.flatnonzero(rng.random(probability.size) < probability)
     return result
 
