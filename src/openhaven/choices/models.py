@@ -15,13 +15,14 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openhaven.core.clock import utc_now
 from openhaven.core.database import Base, UTCDateTime, portable_enum
 
 RESEARCH_AND_PLANNING = "research-and-planning"
+TYPE_1 = "type-1"
 
 
 class ChoiceValue(StrEnum):
@@ -67,3 +68,77 @@ class ChoiceEvent(Base):
     )
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class ExemptionBasis(StrEnum):
+    """Why a project may receive data about patients who opted out (docs/choices.md)."""
+
+    CONSENT = "consent"
+    ANONYMISED = "anonymised"
+    COPI_REGULATION_3 = "copi_regulation_3"
+    OVERRIDING_PUBLIC_INTEREST = "overriding_public_interest"
+    LEGAL_REQUIREMENT = "legal_requirement"
+
+
+class ConsentValue(StrEnum):
+    GIVEN = "given"
+    WITHDRAWN = "withdrawn"
+
+
+class ProjectExemption(Base):
+    """An exemption from one choice for one project: never implicit, always with an approver.
+
+    It holds from ``valid_from`` until ``valid_until`` (open-ended when empty). The register
+    and every provisioning report show it.
+    """
+
+    __tablename__ = "choice_exemptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False, index=True)
+    choice: Mapped[str] = mapped_column(String(64), nullable=False)
+    basis: Mapped[ExemptionBasis] = mapped_column(
+        portable_enum(ExemptionBasis, "exemption_basis"), nullable=False
+    )
+    approved_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    justification: Mapped[str] = mapped_column(Text, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ProjectConsent(Base):
+    """A patient's explicit consent to one project (or its withdrawal), append-only.
+
+    Under a consent exemption, consent in force at the cut-off overrides an opt-out, whichever
+    of the two was given first.
+    """
+
+    __tablename__ = "choice_project_consents"
+    __table_args__ = (
+        Index("ix_choice_project_consents_project_patient", "project_id", "nhs_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
+    nhs_number: Mapped[str] = mapped_column(String(10), nullable=False)
+    value: Mapped[ConsentValue] = mapped_column(
+        portable_enum(ConsentValue, "consent_value"), nullable=False
+    )
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class RefreshNotice(Base):
+    """A notice that an extract went stale because choices changed: one per recipient."""
+
+    __tablename__ = "choice_refresh_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False, index=True)
+    extract_id: Mapped[int] = mapped_column(ForeignKey("extracts.id"), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(32), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
