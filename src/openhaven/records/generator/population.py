@@ -132,22 +132,24 @@ def iter_blocks(
 
 
 def generate_population(
-    patients: int, *, seed: int = 0, as_of: dt.date = DEFAULT_AS_OF
+    patients: int, *, seed: int = 0, as_of: dt.date = DEFAULT_AS_OF, workers: int = 1
 ) -> dict[str, pa.Table]:
     """A synthetic England-like population: one Arrow table per record table, by name.
 
     Deterministic: the same ``patients``, ``seed`` and ``as_of`` always give the same
-    tables. Every table has exactly the schema of ``openhaven.records.schema``.
+    tables, whatever ``workers`` (processes generating blocks; see ``iter_blocks``). Every
+    table has exactly the schema of ``openhaven.records.schema``; a table holds one chunk
+    per block (the blocks are not copied into one).
     """
     if patients < 0:
         raise ValueError("the number of patients cannot be negative")
     parts: dict[str, list[pa.Table]] = {spec.name: [] for spec in TABLES}
-    for block in iter_blocks(patients, seed=seed, as_of=as_of):
+    for block in iter_blocks(patients, seed=seed, as_of=as_of, workers=workers):
         for name, table in block.items():
             parts[name].append(table)
     return {
         spec.name: (
-            pa.concat_tables(parts[spec.name]).combine_chunks()
+            pa.concat_tables(parts[spec.name])
             if parts[spec.name]
             else spec.arrow_schema().empty_table()
         )
