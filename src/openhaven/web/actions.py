@@ -1,46 +1,41 @@
-"""Every route declares the action it performs; authorisation decides on that action.
+"""Every route declares the action it performs; the one policy decides on that action.
 
 A route says ``dependencies=[requires("project.read")]``. ``requires`` returns a FastAPI
 dependency carrying the action's name, so one test can walk every route and fail if any
-lacks one, and the single policy that decides "may this person do this action" has one place
-to hook in. The sign-in and policy work makes ``RequiredAction.__call__`` enforce the
-decision; until then it records the action on the request so handlers and logs can see it.
+lacks one. When a request arrives the dependency works out who is asking (a bearer token on
+/api, else the session cookie), which resource the path names, and asks
+``openhaven.identity.policy.decide``: nobody signed in for a non-public action → 401 (the API)
+or a redirect to the sign-in page (pages); signed in but not allowed → 403. State-changing
+requests made with a cookie must also carry the CSRF token.
+
+The registry of actions lives in ``openhaven.identity.actions`` with the policy that reads
+it; it is re-exported here so route modules import everything from one place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
-#: Who may be anyone, signed in or not.
-EVERYONE = "everyone"
+from openhaven.core.errors import PermissionDenied
+from openhaven.governance.models import Role
+from openhaven.identity.actions import ACCESS_LEVELS, ACTIONS, EVERYONE, Action, register_action
+from openhaven.identity.policy import decide
+from openhaven.web.credentials import (
+    SignInRequired,
+    check_csrf,
+    credentials,
+    register_resource_parameter,
+    resource_for,
+)
+from openhaven.web.dependencies import db
 
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    description: str
-    #: roles that may perform it (``EVERYONE`` for public actions); the policy reads these.
-    roles: frozenset[str]
-    #: True where the person must also be on the resource's project (or be its patient).
-    scoped: bool = False
-
-
-#: action name → the action (docs/security.md lists them with their roles).
-ACTIONS: dict[str, Action] = {}
-
-
-def register_action(
-    name: str, description: str, *, roles: Iterable[str], scoped: bool = False
-) -> str:
-    action = Action(name, description, frozenset(roles), scoped)
-    if name in ACTIONS and ACTIONS[name] != action:
-        raise ValueError(f"action {name!r} is already registered with another meaning")
-    ACTIONS[name] = action
-    return name
+__all__ = [
+    "ACCESS_LEVELS", "ACTIONS", "ALL_ROLES", "EVERYONE", "Action", "RequiredAction",
+    "api_routes", "register_action", "register_resource_parameter", "requires", "route_action",
+]
 
 
 class RequiredAction:
@@ -51,8 +46,16 @@ class RequiredAction:
             raise KeyError(f"unregistered action {action!r}")
         self.action = action
 
-    def __call__(self, request: Request) -> None:
+    async def __call__(self, request: Request, session: Session = Depends(db)) -> None:
         request.state.action = self.action
+        found = credentials(request, session)
+        decision = decide(found.actor, self.action, resource_for(request, session))
+        request.state.decision = decision
+        if not decision.allowed:
+            if decision.needs_sign_in:
+                raise SignInRequired("Sign in to do this.")
+            raise PermissionDenied(f"You may not do this: {decision.reason}.")
+        await check_csrf(request, found)
 
 
 def requires(action: str) -> Any:
@@ -80,6 +83,8 @@ def route_action(route: Any) -> str | None:
     return None
 
 
+#: every role a person can hold (for actions any signed-in person may do)
+ALL_ROLES = tuple(role.value for role in Role)
 STAFF = ("custodian_admin", "auditor")
 PUBLIC_READ = register_action(
     "public.read", "Read public pages: home, register, health.", roles=[EVERYONE]
@@ -98,3 +103,20 @@ OUTPUT_READ = register_action(
 LEDGER_READ = register_action(
     "ledger.read", "Read the audit log and its verification.", roles=[*STAFF, EVERYONE]
 )
+
+
+def declare_refusals(app: Any) -> None:
+    """Say in the OpenAPI document what the action check may answer: 401 and 403 (and 404
+    where the path names a resource), each in the one error shape."""
+    from openhaven.web.error_schema import ErrorAnswer
+
+    for route in api_routes(app):
+        action = ACTIONS.get(route_action(route) or "")
+        extra: dict[int | str, dict[str, Any]] = {}
+        if action is not None and not action.public:
+            extra[401] = {"model": ErrorAnswer, "description": "Not signed in"}
+            extra[403] = {"model": ErrorAnswer, "description": "Not allowed"}
+        if "{" in route.path:
+            extra[404] = {"model": ErrorAnswer, "description": "Not found"}
+        for status, response in extra.items():
+            route.responses.setdefault(status, response)

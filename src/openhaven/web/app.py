@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,13 +21,15 @@ from openhaven import __version__
 from openhaven.core.database import make_engine, migrate
 from openhaven.core.errors import OpenHavenError
 from openhaven.core.haven import Haven
-from openhaven.web.dependencies import page
+from openhaven.web.actions import declare_refusals
+from openhaven.web.credentials import SignInRequired, install_template_globals
+from openhaven.web.dependencies import TEMPLATES, page
 from openhaven.web.haven_view import HavenView, static_folder
-from openhaven.web.routes import api, pages
+from openhaven.web.routes import api, identity_api, identity_pages, pages
 from openhaven.web.security_headers import SecurityHeaders
 
 log = logging.getLogger("openhaven.web")
-ROUTERS = (pages.router, api.router)
+ROUTERS = (pages.router, api.router, identity_pages.router, identity_api.router)
 
 
 def create_app(haven: Haven) -> FastAPI:
@@ -40,6 +43,8 @@ def create_app(haven: Haven) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(static_folder())), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    declare_refusals(app)
+    install_template_globals(TEMPLATES)
     _add_error_handlers(app)
     return app
 
@@ -49,6 +54,14 @@ def _is_api(request: Request) -> bool:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, error: SignInRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse(error.as_dict(), status_code=401,
+                                headers={"WWW-Authenticate": 'Bearer realm="openhaven"'})
+        target = "/sign-in?" + urlencode({"next": request.url.path})
+        return RedirectResponse(target, status_code=303)
+
     @app.exception_handler(OpenHavenError)
     async def known_error(request: Request, error: OpenHavenError) -> Response:
         if _is_api(request):

@@ -1,0 +1,233 @@
+"""Pages for signing in and out, the second factor, recovery codes and API tokens.
+
+Signing in is two steps when the account has a second factor: the password starts a
+session at the ``password`` stage, and a TOTP or recovery code promotes it (with a new
+cookie value). Refusals are rendered, not raised, so that the failed attempt is committed
+and counts towards the lock. Secrets made here (TOTP seeds, recovery codes, API tokens) are
+shown once, on the answer to the request that made them, and never again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from openhaven.core.clock import utc_now
+from openhaven.core.errors import OpenHavenError, PermissionDenied
+from openhaven.core.haven import Haven
+from openhaven.identity import accounts, api_tokens, sessions, sign_in
+from openhaven.identity.models import Account
+from openhaven.identity.second_factor import provisioning_uri
+from openhaven.web.actions import ALL_ROLES, EVERYONE, register_action, requires
+from openhaven.web.credentials import (
+    SESSION_COOKIE,
+    credentials,
+    ensure_csrf_cookie,
+    prepare_anonymous_csrf,
+)
+from openhaven.web.dependencies import db, haven, page
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+SIGN_IN = register_action(
+    "account.sign_in", "Sign in (password, then the second factor).", roles=[EVERYONE]
+)
+SIGN_OUT = register_action(
+    "account.sign_out", "Sign out here, or everywhere.", roles=ALL_ROLES
+)
+MANAGE_OWN = register_action(
+    "account.manage_own",
+    "See one's own account; turn on the second factor; make recovery codes; issue and "
+    "revoke one's own API tokens.",
+    roles=ALL_ROLES,
+)
+
+
+def _local(next_path: str | None) -> str:
+    """Only a path on this site may be a redirect target (no open redirects)."""
+    if next_path and next_path.startswith("/") and not next_path.startswith(("//", "/\\")):
+        return next_path
+    return "/"
+
+
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")
+
+
+def _sign_in_page(request: Request, next_path: str, message: str | None = None,
+                  status_code: int = 200) -> Response:
+    prepare_anonymous_csrf(request)
+    response = page(request, "sign_in.html", status_code=status_code, next_path=next_path,
+                    message=message)
+    ensure_csrf_cookie(request, response)
+    return response
+
+
+@router.get("/sign-in", dependencies=[requires(SIGN_IN)])
+def sign_in_form(request: Request, next: str | None = None) -> Response:
+    return _sign_in_page(request, _local(next))
+
+
+@router.post("/sign-in", dependencies=[requires(SIGN_IN)])
+def sign_in_submit(
+    request: Request,
+    email: str = Form(..., max_length=320),
+    password: str = Form(..., max_length=1024),
+    next: str = Form("/"),
+    session: Session = Depends(db),
+    h: Haven = Depends(haven),
+) -> Response:
+    target = _local(next)
+    checked = sign_in.check_password(session, h, email, password)
+    if checked.account is None:
+        return _sign_in_page(request, target, checked.refusal, status_code=401)
+    previous = credentials(request, session).sign_in_session
+    if previous is not None:
+        previous.ended_at = utc_now()
+    stage = sessions.PASSWORD_STAGE if checked.needs_second_factor else sessions.FULL
+    started = sessions.start_session(session, checked.account, stage=stage)
+    destination = (
+        "/sign-in/second-factor?" + urlencode({"next": target})
+        if checked.needs_second_factor else target
+    )
+    response = RedirectResponse(destination, status_code=303)
+    _set_session_cookie(request, response, started.token)
+    return response
+
+
+@router.get("/sign-in/second-factor", dependencies=[requires(SIGN_IN)])
+def second_factor_form(
+    request: Request, next: str | None = None, session: Session = Depends(db)
+) -> Response:
+    found = credentials(request, session)
+    if found.via != "pending":
+        return RedirectResponse("/sign-in", status_code=303)
+    return page(request, "second_factor.html", next_path=_local(next), message=None)
+
+
+@router.post("/sign-in/second-factor", dependencies=[requires(SIGN_IN)])
+def second_factor_submit(
+    request: Request,
+    code: str = Form(..., max_length=64),
+    next: str = Form("/"),
+    session: Session = Depends(db),
+    h: Haven = Depends(haven),
+) -> Response:
+    found = credentials(request, session)
+    if found.via != "pending" or found.sign_in_session is None or found.account is None:
+        return RedirectResponse("/sign-in", status_code=303)
+    refusal = sign_in.check_second_factor(session, h, found.account, code)
+    if refusal is not None:
+        return page(request, "second_factor.html", status_code=401, next_path=_local(next),
+                    message=refusal)
+    token = sessions.promote(session, found.sign_in_session)
+    response = RedirectResponse(_local(next), status_code=303)
+    _set_session_cookie(request, response, token)
+    return response
+
+
+@router.post("/sign-out", dependencies=[requires(SIGN_OUT)])
+def sign_out(request: Request, session: Session = Depends(db),
+             h: Haven = Depends(haven)) -> Response:
+    found = credentials(request, session)
+    if found.sign_in_session is not None:
+        sessions.end_session(session, h, found.sign_in_session)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/sign-out/everywhere", dependencies=[requires(SIGN_OUT)])
+def sign_out_everywhere(request: Request, session: Session = Depends(db),
+                        h: Haven = Depends(haven)) -> Response:
+    sessions.end_all_sessions(session, h, _own_account(request, session))
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _own_account(request: Request, session: Session) -> Account:
+    found = credentials(request, session)
+    if found.account is None or found.via != "session":
+        raise PermissionDenied("This needs a signed-in browser session.")
+    return found.account
+
+
+def _account_page(request: Request, session: Session, **shown: Any) -> Response:
+    account = _own_account(request, session)
+    return page(
+        request, "account.html", account=account,
+        roles=sorted(account.person.role_names),
+        tokens=[api_tokens.token_summary(t) for t in api_tokens.list_tokens(session, account)],
+        second_factor_required=accounts.totp_required(account.person), **shown,
+    )
+
+
+@router.get("/account", dependencies=[requires(MANAGE_OWN)])
+def account_page(request: Request, session: Session = Depends(db)) -> Response:
+    return _account_page(request, session)
+
+
+@router.get("/account/second-factor", dependencies=[requires(MANAGE_OWN)])
+def second_factor_enrolment(request: Request, session: Session = Depends(db)) -> Response:
+    account = _own_account(request, session)
+    if account.totp_enabled:
+        return _account_page(request, session, notice="Your second factor is already on.")
+    secret = accounts.begin_totp_enrolment(session, account)
+    return page(request, "second_factor_enrol.html", secret=secret, message=None,
+                uri=provisioning_uri(secret, account.reference))
+
+
+@router.post("/account/second-factor", dependencies=[requires(MANAGE_OWN)])
+def second_factor_confirm(
+    request: Request, code: str = Form(..., max_length=64), session: Session = Depends(db),
+    h: Haven = Depends(haven),
+) -> Response:
+    account = _own_account(request, session)
+    try:
+        accounts.confirm_totp_enrolment(session, h, account, code, actor=account.reference)
+    except OpenHavenError as error:
+        if account.totp_secret is None:
+            raise
+        return page(request, "second_factor_enrol.html", status_code=error.http_status,
+                    secret=account.totp_secret, message=error.message,
+                    uri=provisioning_uri(account.totp_secret, account.reference))
+    return _account_page(request, session, notice="Your second factor is on.")
+
+
+@router.post("/account/recovery-codes", dependencies=[requires(MANAGE_OWN)])
+def recovery_codes(request: Request, session: Session = Depends(db),
+                   h: Haven = Depends(haven)) -> Response:
+    account = _own_account(request, session)
+    codes = accounts.issue_recovery_codes(session, h, account, actor=account.reference)
+    return _account_page(request, session, recovery_codes=codes)
+
+
+@router.post("/account/tokens", dependencies=[requires(MANAGE_OWN)])
+def issue_token(
+    request: Request,
+    label: str = Form(..., max_length=100),
+    scope: str = Form("read", max_length=16),
+    project: str = Form("", max_length=32),
+    days: int = Form(api_tokens.DEFAULT_DAYS),
+    session: Session = Depends(db),
+    h: Haven = Depends(haven),
+) -> Response:
+    account = _own_account(request, session)
+    issued = api_tokens.issue_token(session, h, account, label=label, scope=scope,
+                                    project=project.strip() or None, days=days,
+                                    actor=account.reference)
+    return _account_page(request, session, new_token=issued.token)
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[requires(MANAGE_OWN)])
+def revoke_token(request: Request, token_id: int, session: Session = Depends(db),
+                 h: Haven = Depends(haven)) -> Response:
+    account = _own_account(request, session)
+    api_tokens.revoke_token(session, h, token_id, actor=account.reference, owner=account)
+    return RedirectResponse("/account", status_code=303)
