@@ -11,7 +11,8 @@ Deny by default. ``decide`` reads the action's roles and ``scoped`` flag from th
 6. A scoped action needs the actor on the resource's project (or to own the resource), unless
    they hold an oversight role — custodian administrators, auditors, committee members and
    output checkers oversee every project. A scoped action with no particular resource (a
-   listing) is allowed; the listing shows only what the actor may see.
+   listing) is allowed; the listing shows only what the actor may see. A request that names
+   a resource whose project cannot be found is refused.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ class Resource:
     project: str | None = None
     owner_person_id: int | None = None
     access: str = "read"
+    #: True when the request names one resource (a path parameter) even if its project
+    #: could not be found; such a request is never treated as a listing.
+    named: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ def decide(actor: Actor, action: str | Action, resource: Resource | None = None)
     if held & OVERSIGHT_ROLES:
         return Decision(True, f"oversight role: {', '.join(sorted(held & OVERSIGHT_ROLES))}")
     if resource.project is None and resource.owner_person_id is None:
+        if resource.named:
+            return Decision(False, "the resource could not be matched to a project")
         return Decision(True, "a listing, limited to the actor's own projects")
     if resource.project is not None and resource.project in actor.projects:
         return Decision(True, f"member of project {resource.project}")
