@@ -26,12 +26,19 @@ QUICK_PATIENTS = 50_000
 def _child(patients: int, seed: int, out_dir: Path) -> None:
     """Runs in the child process: generate, write, report counts and timings as JSON."""
     from openhaven.records.generator import generate_to_parquet
+    from openhaven.records.generator.parquet_output import default_workers
 
     started = time.perf_counter()
     counts = generate_to_parquet(patients, out_dir, seed=seed)
     seconds = time.perf_counter() - started
     sizes = {p.stem: p.stat().st_size for p in out_dir.glob("*.parquet")}
-    print(json.dumps({"seconds": seconds, "rows": counts, "bytes": sizes}))
+    writer_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    worker_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({
+        "seconds": seconds, "rows": counts, "bytes": sizes,
+        "writer_rss_mib": writer_kib / 1024, "worker_rss_mib": worker_kib / 1024,
+        "workers": default_workers(patients),
+    }))
 
 
 def measure(patients: int, seed: int = 0) -> dict[str, object]:
@@ -78,7 +85,12 @@ def run(quick: bool = False) -> list[dict[str, str]]:
             "benchmark": f"generator peak memory ({patients:,} patients)",
             "measured": f"{peak:.0f} MiB" if isinstance(peak, float) else "not measured",
             "anchor": "bounded by block size, not population size",
-            "notes": "ru_maxrss of the child process that generated and wrote the files",
+            "notes": (
+                "largest ru_maxrss of the processes that generated and wrote the files; "
+                f"writer {float(report['writer_rss_mib']):.0f} MiB, "  # type: ignore[arg-type]
+                f"{report['workers']} worker(s) up to "
+                f"{float(report['worker_rss_mib']):.0f} MiB each"  # type: ignore[arg-type]
+            ),
         },
     ]
 
@@ -101,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
           f"(child wall {float(report['wall_seconds']):.1f} s; "  # type: ignore[arg-type]
           f"anchor < {ANCHOR_SECONDS:.0f} s for {FULL_PATIENTS:,})")
     peak = report["peak_rss_mib"]
-    print(f"peak memory    {peak:.0f} MiB" if isinstance(peak, float) else "peak memory    n/a")
+    print(f"peak memory    {peak:.0f} MiB (largest process)" if isinstance(peak, float)
+          else "peak memory    n/a")
+    print(f"               writer {float(report['writer_rss_mib']):.0f} MiB, "  # type: ignore[arg-type]
+          f"{report['workers']} worker(s) up to "
+          f"{float(report['worker_rss_mib']):.0f} MiB each")  # type: ignore[arg-type]
     for name, count in rows.items():
         print(f"  {name:<13} {count:>12,} rows  {sizes.get(name, 0) / 2**20:8.1f} MiB")
     print(f"  {'total':<13} {sum(rows.values()):>12,} rows  "

@@ -74,11 +74,11 @@ class EncounterRows:
 def _routine_rate(patients: PatientBlock, presence: ConditionPresence) -> np.ndarray:
     """Routine contacts per year."""
     base = np.interp(
-        patients.age, [0, 4, 5, 15, 25, 45, 65, 75, 90], [4, 3, 1.3, 1.5, 2, 2.6, 4, 6, 8]
+        patients.age, [0, 4, 5, 15, 25, 45, 65, 75, 90], [3.5, 2.6, 1.1, 1.3, 1.7, 2.2, 3.4, 5, 7]
     )
     working_age_women = (patients.sex == 1) & (patients.age >= 16) & (patients.age < 50)
     base = np.where(working_age_women, base * 1.5, base)
-    result: np.ndarray = base + 0.9 * presence.chronic_count
+    result: np.ndarray = base + 0.8 * presence.chronic_count
     return result
 
 
