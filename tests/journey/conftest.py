@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +17,6 @@ DEMO_PATIENTS = 3000
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
     home = tmp_path_factory.mktemp("demo") / "haven"
     report = run_demo(home, patients=DEMO_PATIENTS, seed=7)
-    import json
-
     (report.home / "demo-report.json").write_text(json.dumps(report.stages, default=str))
     return report
 
@@ -29,3 +29,9 @@ def demo_patients() -> int:
 @pytest.fixture(scope="session")
 def demo_home(demo: DemoReport) -> Path:
     return demo.home
+
+
+@pytest.fixture(scope="session")
+def demo_accounts(demo: DemoReport) -> dict[str, dict[str, Any]]:
+    """role → the demo account for it (email, password, TOTP seed)."""
+    return {account["role"]: account for account in demo.accounts}

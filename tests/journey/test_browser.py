@@ -10,8 +10,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from signing_in import fresh_totp_code
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
@@ -55,7 +57,11 @@ def server(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         process.wait(timeout=10)
 
 
-def test_home_page_in_a_browser_lists_stages_and_links_through(server: str) -> None:
+def test_home_page_in_a_browser_lists_stages_and_links_through(
+    server: str, demo_accounts: dict[str, Any]
+) -> None:
+    """Signed in as the project's researcher: through the sign-in pages, then the journey."""
+    researcher = demo_accounts["researcher"]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -68,6 +74,16 @@ def test_home_page_in_a_browser_lists_stages_and_links_through(server: str) -> N
             page = browser.new_page()
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(server + "/projects")
+            assert "/sign-in" in page.url  # not signed in yet: sent to sign in
+            page.fill("#email", researcher["email"])
+            page.fill("#password", researcher["password"])
+            page.click("#sign-in button[type=submit]")
+            page.wait_for_load_state()
+            page.fill("#code", fresh_totp_code(researcher["totp_secret"]))
+            page.click("#second-factor button[type=submit]")
+            page.wait_for_load_state()
+            assert page.url == server + "/projects"
             page.goto(server + "/")
             stages = page.locator("#journey .stage")
             assert stages.count() == 6

@@ -107,3 +107,24 @@ def test_each_step_is_in_the_ledger_and_it_verifies(demo_home: Path) -> None:
         assert expected in actions, expected
     assert any(a.startswith("choice") for a in actions)
     assert verify(haven).ok
+
+
+def test_the_demo_makes_one_account_per_role_in_a_private_file(
+    demo: DemoReport, demo_home: Path
+) -> None:
+    from openhaven.governance.models import Role
+    from openhaven.journey.demo_accounts import DEMO_PASSWORD
+
+    assert sorted(a["role"] for a in demo.accounts) == sorted(r.value for r in Role)
+    listing = demo_home / "demo-accounts.txt"
+    assert listing.stat().st_mode & 0o777 == 0o600
+    text = listing.read_text(encoding="utf-8")
+    for account in demo.accounts:
+        assert account["email"] in text
+        assert (account["totp_secret"] is None) == (account["role"] == "patient")
+        if account["totp_secret"]:
+            assert account["totp_secret"] in text
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert DEMO_PASSWORD in readme
+    assert all(a["email"] in readme for a in demo.accounts)
+    assert DEMO_PASSWORD in demo.accounts_notice

@@ -1,12 +1,18 @@
-"""The web app over the demo haven: every stage shown and linked; safe headers; safe errors."""
+"""The web app over the demo haven: every stage shown and linked; safe headers; safe errors.
+
+The staff pages are read signed in as the demo's custodian administrator, through the real
+sign-in pages; what anonymous visitors get is checked on a client that never signs in.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from signing_in import sign_in
 
 from openhaven.core.haven import Haven
 from openhaven.records.store import open_store
@@ -14,7 +20,15 @@ from openhaven.web.app import create_app
 
 
 @pytest.fixture(scope="module")
-def client(demo_home: Path) -> TestClient:
+def client(demo_home: Path, demo_accounts: dict[str, Any]) -> TestClient:
+    """Signed in as the custodian administrator."""
+    signed_in = TestClient(create_app(Haven.open(demo_home)))
+    sign_in(signed_in, demo_accounts["custodian_admin"])
+    return signed_in
+
+
+@pytest.fixture(scope="module")
+def anonymous(demo_home: Path) -> TestClient:
     return TestClient(create_app(Haven.open(demo_home)))
 
 
@@ -32,10 +46,35 @@ def test_home_lists_each_stage_with_a_working_link(client: TestClient) -> None:
         assert client.get(link).status_code == 200, link
 
 
-def test_every_page_carries_the_security_headers(client: TestClient) -> None:
+def test_anonymous_visitors_see_public_pages_only(anonymous: TestClient) -> None:
+    home = anonymous.get("/")
+    assert home.status_code == 200
+    assert 'data-stage="ingest"' in home.text
+    assert "Record store" not in home.text and "patients," not in home.text
+    assert anonymous.get("/register").status_code == 200
+    assert anonymous.get("/api/health").status_code == 200
+    for path in ("/records", "/projects"):
+        answer = anonymous.get(path, follow_redirects=False)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith("/sign-in?next="), path
+    answer = anonymous.get("/api/projects")
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "sign_in_required"
+
+
+def test_signed_in_staff_see_the_figures(client: TestClient) -> None:
+    home = client.get("/").text
+    assert "Record store" in home
+    assert 'href="/account"' in home
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_every_page_carries_the_security_headers(
+    client: TestClient, anonymous: TestClient, signed_in: bool
+) -> None:
     for path in ("/", "/records", "/projects", "/register", "/ledger", "/api/projects",
-                 "/api/health", "/no-such-page"):
-        headers = client.get(path).headers
+                 "/api/health", "/no-such-page", "/sign-in"):
+        headers = (client if signed_in else anonymous).get(path).headers
         assert "script-src 'self'" in headers["content-security-policy"], path
         assert "frame-ancestors 'none'" in headers["content-security-policy"], path
         assert headers["x-content-type-options"] == "nosniff", path

@@ -67,6 +67,7 @@ def demo(
             for stage in report.stages:
                 console.print(f"[bold green]✓[/] {stage['title']}: {stage['summary']}",
                               highlight=False)
+            console.print(report.accounts_notice, highlight=False, markup=False)
     if serve_after:
         _serve(report.home, host, port)
 

@@ -23,6 +23,12 @@ from openhaven.core.database import make_engine, migrate, unit_of_work
 from openhaven.core.errors import ConfigurationError
 from openhaven.core.haven import Haven
 from openhaven.governance import service as governance
+from openhaven.journey.demo_accounts import (
+    as_dicts,
+    create_demo_accounts,
+    describe,
+    write_accounts_file,
+)
 from openhaven.outputs.service import run_checked_query
 from openhaven.provisioning.service import provision_extract
 from openhaven.provisioning.specification import DEMO_SPECIFICATION
@@ -54,6 +60,10 @@ DEMO_QUERIES: tuple[dict[str, Any], ...] = (
 class DemoReport:
     home: Path
     stages: list[dict[str, Any]] = field(default_factory=list)
+    #: one demo account per role (role, email, password, TOTP seed, person reference)
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    #: the same, as text to print once when the demo has run
+    accounts_notice: str = ""
 
     def add(self, key: str, title: str, summary: str, **details: Any) -> None:
         self.stages.append({"key": key, "title": title, "summary": summary, **details})
@@ -91,6 +101,8 @@ def run_demo(
         _record_opt_outs(haven, engine, seed, report)
         step("Registering the researcher and approving the project")
         reference = _approve_project(haven, engine, report)
+        step("Creating one demo account per role")
+        _create_demo_accounts(haven, engine, report)
         step("Provisioning the project's extract")
         with unit_of_work(engine) as session:
             extract = provision_extract(session, haven, reference, actor="custodian")
@@ -150,6 +162,14 @@ def _record_opt_outs(haven: Haven, engine: Any, seed: int, report: DemoReport) -
         f"{recorded:,} patients ({OPT_OUT_SHARE:.0%}) opted out of research and planning",
         link="/ledger",
     )
+
+
+def _create_demo_accounts(haven: Haven, engine: Any, report: DemoReport) -> None:
+    with unit_of_work(engine) as session:
+        made = create_demo_accounts(session, haven)
+    path = write_accounts_file(haven.home, made)
+    report.accounts = as_dicts(made)
+    report.accounts_notice = f"Demo accounts (also in {path}):\n{describe(made)}"
 
 
 def _approve_project(haven: Haven, engine: Any, report: DemoReport) -> str:
