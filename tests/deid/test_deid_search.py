@@ -152,3 +152,43 @@ def test_the_top_node_always_satisfies_k_when_the_table_is_big_enough() -> None:
     assert result.levels == {"age": 3, "sex": 1, "area": 2}
     assert result.classes == 1
     assert np.all(np.array(result.table.columns["sex"]) == "*")
+
+
+def _wide_problem_table(seed: int) -> tuple[TextTable, dict[str, Hierarchy]]:
+    """Five quasi-identifiers (a 4 x 2 x 3 x 4 x 3 = 288-node lattice) over 300 records."""
+    rng = random.Random(seed)
+    hierarchies = _hierarchies()
+    hierarchies["weight"] = hierarchy_from_rows(
+        "weight", [[str(w), f"{w // 10 * 10}s", "heavy" if w >= 80 else "light", "*"]
+                   for w in range(50, 110)])
+    hierarchies["smoker"] = hierarchy_from_rows(
+        "smoker", [["never", "no", "*"], ["former", "no", "*"], ["current", "yes", "*"]])
+    rows = [[str(rng.randint(20, 59)), rng.choice("FM"), rng.choice("ABC") + rng.choice("123"),
+             str(int(rng.gauss(78, 12)) if rng.random() < 0.9 else rng.randint(50, 109)),
+             rng.choice(["never", "never", "former", "current"]),
+             rng.choice(["flu", "asthma", "diabetes", "copd"])] for _ in range(300)]
+    for row in rows:
+        row[3] = str(min(max(int(row[3]), 50), 109))
+    table = TextTable.from_rows(["age", "sex", "area", "weight", "smoker", "diagnosis"], rows)
+    return table, hierarchies
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("metric", "k", "suppression", "l_value", "l_model"), [
+    ("loss", 3, 0.0, None, "distinct"), ("loss", 3, 0.05, None, "distinct"),
+    ("entropy", 2, 0.03, None, "distinct"), ("entropy", 5, 0.0, None, "distinct"),
+    ("discernibility", 2, 0.05, None, "distinct"), ("loss", 2, 0.05, 1.5, "entropy"),
+])
+def test_the_pruned_search_agrees_on_a_larger_lattice(
+        seed: int, metric: str, k: int, suppression: float, l_value: float | None,
+        l_model: str) -> None:
+    table, hierarchies = _wide_problem_table(seed)
+    settings = PrivacySettings(
+        quasi=("age", "sex", "area", "weight", "smoker"), k=k, suppression=suppression,
+        metric=metric, sensitive="diagnosis" if l_value else None, l=l_value, l_model=l_model)
+    problem = build_problem(table, hierarchies, settings)
+    scorer = make_metric(metric, problem)
+    expected = exhaustive_transformation(problem, scorer)
+    found = optimal_transformation(problem, scorer)
+    assert (found.levels, found.score) == expected
+    assert found.evaluated < found.lattice_size

@@ -42,6 +42,8 @@ from openhaven.provisioning.deid.metrics import QualityMetric
 UNKNOWN, ANONYMOUS, NOT_ANONYMOUS = 0, 1, -1
 #: how many evaluated nodes' classes are kept to group the nodes above them from
 SNAPSHOTS_KEPT = 24
+#: bounds computed for many nodes at once may differ from a node's own in the last bit
+_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,11 @@ class _Search:
         self.bottom = bottom.snapshot()
         self.snapshots: list[Snapshot] = []
         self.monotonic = problem.monotonic()
+        self.bounds = metric.level_bounds(self.lattice.nodes)
+        # With suppression the anonymous region is large and paths through nodes that cannot
+        # be optimal mostly end in anonymous nodes that teach little; without it, those long
+        # paths are what finds the (few) anonymous nodes, so they are kept.
+        self.prune_paths = problem.max_outliers > 0
         self.rank = self.lattice.flash_order(
             [[len(h.labels_at(level)) for level in range(h.height)] for h in problem.hierarchies])
 
@@ -106,9 +113,17 @@ class _Search:
             self.status[index] = NOT_ANONYMOUS
         return evaluation
 
+    def hopeless(self, index: int) -> bool:
+        """Whether the node's lower bound is already worse than the best score found: then
+        neither it nor any node above it can be the optimum, anonymous or not, and its
+        anonymity need not be known (Flash's pruning by information loss)."""
+        if self.best is None:
+            return False
+        return bool(self.bounds[index] > self.best + _TOLERANCE * abs(self.best))
+
     def binary_phase(self) -> None:
         for start in np.argsort(self.rank):
-            if self.status[start] != UNKNOWN:
+            if self.status[start] != UNKNOWN or self.hopeless(int(start)):
                 continue
             path = self._path_from(int(start))
             low, high = 0, len(path) - 1
@@ -128,7 +143,9 @@ class _Search:
         current = start
         while True:
             step = min((s for s in self.lattice.successors(current)
-                        if self.status[s] == UNKNOWN), key=lambda s: self.rank[s], default=None)
+                        if self.status[s] == UNKNOWN
+                        and not (self.prune_paths and self.hopeless(s))),
+                       key=lambda s: self.rank[s], default=None)
             if step is None:
                 return path
             path.append(step)
