@@ -79,3 +79,19 @@ def test_same_cell_verdicts_as_acro(cohort: Path, rows: list[str], cols: list[st
     assert set(ours) == set(theirs)
     assert ours == theirs
     assert "fail" in ours.values() and "pass" in ours.values()
+
+
+def test_where_openhaven_is_stricter_than_acro(tmp_path: Path) -> None:
+    """A row combination nobody falls into publishes a zero row total; ACRO passes it."""
+    import polars as pl
+
+    path = tmp_path / "gap.parquet"
+    rows = [("a", "x", "p")] * 12 + [("a", "y", "q")] * 12 + [("b", "x", "q")] * 12
+    pl.DataFrame(rows, schema=["g", "h", "k"], orient="row").write_parquet(path)
+    ours = _ours(path, ["g", "h"], ["k"], "count")
+    assert ours[(("b", "y"), ("All",))] == "fail"       # the empty combination's total
+    assert ours[(("a", "x"), ("All",))] == "pass"
+    theirs = _acros(path, ["g", "h"], ["k"], "count")
+    assert theirs[(("b", "y"), ("All",))] == "pass"
+    differ = {key for key in ours if ours[key] != theirs[key]}
+    assert differ == {(("b", "y"), ("All",))}

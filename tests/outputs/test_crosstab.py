@@ -97,3 +97,20 @@ def test_subgroup_condition(data: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         build_crosstab(data, ["region"], ["sex"], where="no_such_column > 1")
     assert caught.value.location is not None and caught.value.location.field == "where"
+
+
+def test_single_pass_rollup_agrees_with_grouping_sets(cohort: Path) -> None:
+    # count/mean take the one-pass roll-up; adding a median forces GROUPING SETS.
+    rolled = build_crosstab(cohort, ["region", "band"], ["sex"], values="cost",
+                            aggs=["count", "mean"])
+    direct = build_crosstab(cohort, ["region", "band"], ["sex"], values="cost",
+                            aggs=["count", "mean", "median"])
+    assert rolled.row_keys == direct.row_keys and rolled.col_keys == direct.col_keys
+    for key, stats in direct.cells.items():
+        other = rolled.cells[key]
+        assert (other.count, other.values, other.missing, other.negatives) == \
+            (stats.count, stats.values, stats.missing, stats.negatives)
+        assert other.total == pytest.approx(stats.total)
+        assert other.mean == pytest.approx(stats.mean)
+        assert (other.minimum, other.maximum) == (stats.minimum, stats.maximum)
+        assert other.largest == stats.largest

@@ -9,6 +9,7 @@ max. The figures stay in memory here; only checked or controlled forms leave thi
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 from openhaven.core.errors import InvalidInput, Location
 from openhaven.engine import open_session
 from openhaven.engine.duckdb_session import EngineError
+from openhaven.outputs.crosstab_sql import crosstab_sql
 
 AGGREGATES = ("count", "mean", "sum", "median", "std", "min", "max")
 MAGNITUDE_AGGREGATES = ("mean", "sum", "median", "std", "min", "max")
@@ -120,18 +122,21 @@ def build_crosstab(
     if values is not None and not columns[values].startswith(NUMERIC_TYPES):
         raise InvalidInput("The values column must be numeric",
                            Location(file=source.name, field=values))
-    sql = _crosstab_sql(relation, list(rows), list(cols), values, aggs, max(2, top_n))
-    keys = " OR ".join(f"{_ident(c)} IS NULL" for c in [*rows, *cols])
+    sql = crosstab_sql(relation, list(rows), list(cols), values, aggs, max(2, top_n))
     try:
         with open_session(None) as session:
             table = session.query(sql)
-            dropped = int(session.scalar(f"SELECT count(*) FROM {relation} WHERE {keys}"))
+            # A plain count is read from Parquet metadata: no second pass over the data.
+            records = int(session.scalar(f"SELECT count(*) FROM {relation}"))
     except EngineError:
         if where is None:
             raise
         raise InvalidInput("The subgroup condition could not be applied to the data file",
                            Location(file=source.name, field="where")) from None
-    return _assemble(source, tuple(rows), tuple(cols), values, aggs, table.to_pylist(), dropped)
+    grouped = table.to_pylist()
+    kept = next((r["_count"] for r in grouped if r["_g_row"] and r["_g_col"]), 0)
+    return _assemble(source, tuple(rows), tuple(cols), values, aggs, grouped,
+                     records - int(kept))
 
 
 def _validate_request(source: Path, rows: Sequence[str], cols: Sequence[str],
@@ -171,56 +176,37 @@ def _describe(source: Path, relation: str) -> dict[str, str]:
     return {str(r["column_name"]): str(r["column_type"]) for r in described}
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _crosstab_sql(relation: str, rows: list[str], cols: list[str], values: str | None,
-                  aggs: tuple[str, ...], top_n: int) -> str:
-    dims = [*rows, *cols]
-    select = [_ident(d) for d in dims]
-    select += [f"grouping({_ident(rows[0])}) AS _g_row", f"grouping({_ident(cols[0])}) AS _g_col",
-               "count(*) AS _count"]
-    if values is not None:
-        v = f"CAST({_ident(values)} AS DOUBLE)"
-        select += [f"count({v}) AS _values", f"count(*) - count({v}) AS _missing",
-                   f"count(*) FILTER (WHERE {v} < 0) AS _negatives", f"sum({v}) AS _total",
-                   f"min({v}) AS _minimum", f"max({v}) AS _maximum"]
-        if "mean" in aggs:
-            select.append(f"avg({v}) AS _mean")
-        if "median" in aggs:
-            select.append(f"quantile_cont({v}, 0.5) AS _median")
-        if "std" in aggs:
-            select.append(f"stddev_samp({v}) AS _std")
-        if any(a in aggs for a in ("mean", "sum")):
-            select.append(f"max({v}, {int(top_n)}) AS _largest")
-    sets = [dims, rows, cols, []]
-    grouping = ", ".join("(" + ", ".join(_ident(d) for d in s) + ")" for s in sets)
-    not_null = " AND ".join(f"{_ident(d)} IS NOT NULL" for d in dims)
-    return (f"SELECT {', '.join(select)} FROM {relation} WHERE {not_null} "
-            f"GROUP BY GROUPING SETS ({grouping})")
-
-
 def _assemble(source: Path, rows: tuple[str, ...], cols: tuple[str, ...], values: str | None,
               aggs: tuple[str, ...], records: list[dict[str, Any]], dropped: int) -> Crosstab:
+    """Lay the grouped records out as a table.
+
+    Each axis is the full product of its variables' observed levels (as ACRO forces
+    pandas' dropna=False): a combination nobody falls into is a published zero, and a
+    zero is exactly what the attribute-disclosure check must see.
+    """
     row_margin, col_margin = margin_key(len(rows)), margin_key(len(cols))
     cells: dict[tuple[tuple[Any, ...], tuple[Any, ...]], CellStats] = {}
-    row_keys: set[tuple[Any, ...]] = set()
-    col_keys: set[tuple[Any, ...]] = set()
+    row_levels: list[set[Any]] = [set() for _ in rows]
+    col_levels: list[set[Any]] = [set() for _ in cols]
     for record in records:
         row = row_margin if record["_g_row"] else tuple(record[r] for r in rows)
         col = col_margin if record["_g_col"] else tuple(record[c] for c in cols)
-        if not record["_g_row"]:
-            row_keys.add(row)
-        if not record["_g_col"]:
-            col_keys.add(col)
+        if not record["_g_row"] and not record["_g_col"]:
+            for levels, level in zip(row_levels, row, strict=True):
+                levels.add(level)
+            for levels, level in zip(col_levels, col, strict=True):
+                levels.add(level)
         cells[(row, col)] = _stats(record)
     return Crosstab(
         source=source.name, rows=rows, cols=cols, values=values, aggs=aggs,
-        row_keys=(*sorted(row_keys, key=_sort_key), row_margin),
-        col_keys=(*sorted(col_keys, key=_sort_key), col_margin),
+        row_keys=(*_product(row_levels), row_margin),
+        col_keys=(*_product(col_levels), col_margin),
         cells=cells, dropped_missing_keys=dropped,
     )
+
+
+def _product(levels: list[set[Any]]) -> list[tuple[Any, ...]]:
+    return list(itertools.product(*(sorted(v, key=_sort_level) for v in levels)))
 
 
 def _stats(record: dict[str, Any]) -> CellStats:
@@ -244,6 +230,6 @@ def _stats(record: dict[str, Any]) -> CellStats:
     )
 
 
-def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
+def _sort_level(level: Any) -> tuple[int, Any]:
     """Sort numbers numerically and everything else as text, never mixing the two."""
-    return tuple((0, k) if isinstance(k, int | float) else (1, str(k)) for k in key)
+    return (0, level) if isinstance(level, int | float) else (1, str(level))

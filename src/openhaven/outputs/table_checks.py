@@ -16,11 +16,12 @@ from openhaven.outputs.check_registry import (
     PASS,
     REVIEW,
     SEVERITY_ORDER,
+    CellCheck,
     CellContext,
     get_check,
 )
 from openhaven.outputs.crosstab import Crosstab
-from openhaven.outputs.profiles import DisclosureProfile
+from openhaven.outputs.profiles import CheckSettings, DisclosureProfile
 
 INTERFACE_CHECKS = ("threshold", "p-ratio", "nk-rule", "all-values-are-same")
 
@@ -85,6 +86,7 @@ def check_crosstab(table: Crosstab, profile: DisclosureProfile) -> CheckedCrosst
     results: list[CellResult] = []
     summary: dict[str, int] = {}
     columns_in_row = len(table.col_keys) - 1
+    resolved = [(settings, get_check(settings.name)) for settings in profile.checks]
     for i, row in enumerate(table.row_keys):
         row_total = table.cell(row, table.col_margin)
         for j, col in enumerate(table.col_keys):
@@ -95,7 +97,7 @@ def check_crosstab(table: Crosstab, profile: DisclosureProfile) -> CheckedCrosst
                     row_total=row_total, col_total=table.cell(table.row_margin, col),
                     columns_in_row=columns_in_row,
                 )
-                result = _check_cell(context, profile, row, col, (i, j))
+                result = _check_cell(context, resolved, row, col, (i, j))
                 for name, outcome in result.checks.items():
                     if outcome == FAIL:
                         summary[name] = summary.get(name, 0) + 1
@@ -104,16 +106,17 @@ def check_crosstab(table: Crosstab, profile: DisclosureProfile) -> CheckedCrosst
     return CheckedCrosstab(table, profile.name, tuple(results), verdict, summary)
 
 
-def _check_cell(context: CellContext, profile: DisclosureProfile, row: tuple[Any, ...],
+def _check_cell(context: CellContext, resolved: list[tuple[CheckSettings, CellCheck]],
+                row: tuple[Any, ...],
                 col: tuple[Any, ...], position: tuple[int, int]) -> CellResult:
     checks = dict.fromkeys(INTERFACE_CHECKS, PASS)
     applied: list[str] = []
     reasons: dict[str, str] = {}
     verdict = PASS
-    for settings in profile.checks:
+    for settings, check in resolved:
         if context.agg not in settings.applies_to:
             continue
-        finding = get_check(settings.name).evaluate(context, settings.parameters)
+        finding = check.evaluate(context, settings.parameters)
         applied.append(settings.name)
         checks[settings.name] = FAIL if finding.flagged else PASS
         if finding.flagged:
