@@ -133,8 +133,9 @@ class NodeEvaluation:
         return Snapshot(self.levels, self.representatives, self.class_sizes, self.histograms)
 
 
-def _group_keys(problem: Problem, rows: IntArray, levels: tuple[int, ...]) -> IntArray:
-    """One integer per row identifying its generalisation under ``levels``."""
+def _group_keys(problem: Problem, rows: IntArray, levels: tuple[int, ...]) -> tuple[IntArray, int]:
+    """One integer per row identifying its generalisation under ``levels``, and the number of
+    possible keys (the product of the levels' domain sizes, or less after re-coding)."""
     key: IntArray | None = None
     span = 1
     for position, level in enumerate(levels):
@@ -151,8 +152,25 @@ def _group_keys(problem: Problem, rows: IntArray, levels: tuple[int, ...]) -> In
         key = key * radix + column
         span *= radix
     if key is None:
-        return np.zeros(rows.shape[0], dtype=np.int64)
-    return key
+        return np.zeros(rows.shape[0], dtype=np.int64), 1
+    return key, span
+
+
+def _classes(key: IntArray, span: int) -> tuple[IntArray, IntArray]:
+    """Class of every row (numbered from 0) and one representative row per class.
+
+    When the keys are few (a general node), counting them is cheaper than sorting: a class is
+    a key that occurs, numbered by a running count; otherwise ``np.unique`` sorts the keys.
+    """
+    if span <= max(4 * len(key), 1 << 16):
+        present = np.bincount(key, minlength=span) > 0
+        number = np.cumsum(present) - 1
+        inverse: IntArray = number[key]
+        representative = np.empty(int(number[-1]) + 1, dtype=np.int64)
+        representative[inverse] = np.arange(len(key), dtype=np.int64)
+        return inverse, representative
+    _, first, unique_inverse = np.unique(key, return_index=True, return_inverse=True)
+    return unique_inverse.astype(np.int64, copy=False), first.astype(np.int64, copy=False)
 
 
 def _judge(problem: Problem, levels: tuple[int, ...], representatives: IntArray,
@@ -171,9 +189,9 @@ def _judge(problem: Problem, levels: tuple[int, ...], representatives: IntArray,
 
 def evaluate_records(problem: Problem, levels: tuple[int, ...]) -> NodeEvaluation:
     """Group every record under ``levels``: slower, but knows each record's class."""
-    key = _group_keys(problem, problem.leaf_codes, levels)
-    _, first, inverse, sizes = np.unique(key, return_index=True, return_inverse=True,
-                                         return_counts=True)
+    key, span = _group_keys(problem, problem.leaf_codes, levels)
+    inverse, first = _classes(key, span)
+    sizes = np.bincount(inverse)
     inverse = inverse.astype(np.int64, copy=False)
     histograms = None
     if problem.sensitive is not None:
@@ -186,8 +204,8 @@ def evaluate_records(problem: Problem, levels: tuple[int, ...]) -> NodeEvaluatio
 
 def evaluate_from(problem: Problem, base: Snapshot, levels: tuple[int, ...]) -> NodeEvaluation:
     """Group the classes of ``base`` (a node below ``levels``) into the classes of ``levels``."""
-    key = _group_keys(problem, base.representatives, levels)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    key, span = _group_keys(problem, base.representatives, levels)
+    inverse, first = _classes(key, span)
     classes = len(first)
     sizes = np.bincount(inverse, weights=base.sizes, minlength=classes).astype(np.int64)
     histograms = None

@@ -41,7 +41,7 @@ from openhaven.provisioning.deid.metrics import QualityMetric
 
 UNKNOWN, ANONYMOUS, NOT_ANONYMOUS = 0, 1, -1
 #: how many evaluated nodes' classes are kept to group the nodes above them from
-SNAPSHOTS_KEPT = 24
+SNAPSHOTS_KEPT = 64
 #: bounds computed for many nodes at once may differ from a node's own in the last bit
 _TOLERANCE = 1e-12
 
@@ -82,12 +82,14 @@ class _Search:
 
     def _base_for(self, levels: tuple[int, ...]) -> Snapshot:
         """The kept snapshot below ``levels`` with the fewest classes (the bottom at worst)."""
-        base = self.bottom
-        for snapshot in self.snapshots:
-            if len(snapshot.sizes) < len(base.sizes) and all(
-                    low <= high for low, high in zip(snapshot.levels, levels, strict=True)):
-                base = snapshot
-        return base
+        if not self.snapshots:
+            return self.bottom
+        kept = np.array([snapshot.levels for snapshot in self.snapshots], dtype=np.int64)
+        below = np.flatnonzero(np.all(kept <= np.asarray(levels, dtype=np.int64), axis=1))
+        if len(below) == 0:
+            return self.bottom
+        sizes = np.array([len(self.snapshots[index].sizes) for index in below])
+        return self.snapshots[int(below[np.argmin(sizes)])]
 
     def check(self, index: int) -> NodeEvaluation:
         """Group one node, tag what its verdict implies, and remember its score if anonymous."""
