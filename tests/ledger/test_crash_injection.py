@@ -82,3 +82,32 @@ def test_no_acknowledged_entry_is_lost_when_the_writer_is_killed(
     assert after.seq > max(acknowledged)
     final = verify(haven)
     assert final.ok and final.entries == after.seq + 1
+
+
+def test_concurrent_writers_interleave_without_losing_or_breaking_anything(
+    tmp_path: Path,
+) -> None:
+    haven = Haven.open(tmp_path / "shared")
+    per_writer = 25
+    children = []
+    for writer in range(3):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            code = 1
+            try:
+                for n in range(per_writer):
+                    record_event(haven, "concurrent.append", actor=f"writer:{writer}",
+                                 details={"n": n})
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    entries = list(read_entries(haven))
+    assert len(entries) == 3 * per_writer
+    for writer in range(3):
+        mine = [e.details["n"] for e in entries if e.actor == f"writer:{writer}"]
+        assert mine == list(range(per_writer))
+    assert verify(haven).ok

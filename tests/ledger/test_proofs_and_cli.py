@@ -170,3 +170,20 @@ def test_the_verifier_needs_only_the_standard_library_and_cryptography() -> None
                  if isinstance(node, ast.ImportFrom) and node.module}
     assert imported - {"cryptography", "__future__"} <= set(sys.stdlib_module_names)
     assert "openhaven" not in imported
+
+
+def test_every_ledger_command_is_documented() -> None:
+    import typer
+
+    from openhaven.cli.ledger_commands import ledger_app
+
+    doc = (ROOT / "docs" / "ledger.md").read_text(encoding="utf-8")
+    group = typer.main.get_group(ledger_app)
+    names = []
+    for name, command in group.commands.items():
+        subcommands = getattr(command, "commands", None)
+        names += [f"{name} {sub}" for sub in subcommands] if subcommands else [name]
+    assert len(names) >= 6
+    for name in names:
+        if name != "show":
+            assert f"openhaven ledger {name}" in doc, f"`ledger {name}` is not in docs/ledger.md"
