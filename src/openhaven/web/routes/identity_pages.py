@@ -54,6 +54,13 @@ def _local(next_path: str | None) -> str:
     return "/"
 
 
+def _committed(session: Session, response: Response) -> Response:
+    """Commit before answering: the browser follows a redirect at once, and the next request
+    must already see the new session (the request's unit of work would commit only after)."""
+    session.commit()
+    return response
+
+
 def _set_session_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/")
@@ -85,7 +92,7 @@ def sign_in_submit(
     target = _local(next)
     checked = sign_in.check_password(session, h, email, password)
     if checked.account is None:
-        return _sign_in_page(request, target, checked.refusal, status_code=401)
+        return _committed(session, _sign_in_page(request, target, checked.refusal, 401))
     previous = credentials(request, session).sign_in_session
     if previous is not None:
         previous.ended_at = utc_now()
@@ -97,7 +104,7 @@ def sign_in_submit(
     )
     response = RedirectResponse(destination, status_code=303)
     _set_session_cookie(request, response, started.token)
-    return response
+    return _committed(session, response)
 
 
 @router.get("/sign-in/second-factor", dependencies=[requires(SIGN_IN)])
@@ -123,12 +130,12 @@ def second_factor_submit(
         return RedirectResponse("/sign-in", status_code=303)
     refusal = sign_in.check_second_factor(session, h, found.account, code)
     if refusal is not None:
-        return page(request, "second_factor.html", status_code=401, next_path=_local(next),
-                    message=refusal)
+        return _committed(session, page(request, "second_factor.html", status_code=401,
+                                        next_path=_local(next), message=refusal))
     token = sessions.promote(session, found.sign_in_session)
     response = RedirectResponse(_local(next), status_code=303)
     _set_session_cookie(request, response, token)
-    return response
+    return _committed(session, response)
 
 
 @router.post("/sign-out", dependencies=[requires(SIGN_OUT)])
@@ -139,7 +146,7 @@ def sign_out(request: Request, session: Session = Depends(db),
         sessions.end_session(session, h, found.sign_in_session)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return _committed(session, response)
 
 
 @router.post("/sign-out/everywhere", dependencies=[requires(SIGN_OUT)])
@@ -148,7 +155,7 @@ def sign_out_everywhere(request: Request, session: Session = Depends(db),
     sessions.end_all_sessions(session, h, _own_account(request, session))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return _committed(session, response)
 
 
 def _own_account(request: Request, session: Session) -> Account:
@@ -230,4 +237,4 @@ def revoke_token(request: Request, token_id: int, session: Session = Depends(db)
                  h: Haven = Depends(haven)) -> Response:
     account = _own_account(request, session)
     api_tokens.revoke_token(session, h, token_id, actor=account.reference, owner=account)
-    return RedirectResponse("/account", status_code=303)
+    return _committed(session, RedirectResponse("/account", status_code=303))
