@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,19 +33,18 @@ def _child(patients: int, seed: int, out_dir: Path) -> None:
     counts = generate_to_parquet(patients, out_dir, seed=seed)
     seconds = time.perf_counter() - started
     sizes = {p.stem: p.stat().st_size for p in out_dir.glob("*.parquet")}
-    writer_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    worker_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(json.dumps({
-        "seconds": seconds, "rows": counts, "bytes": sizes,
-        "writer_rss_mib": writer_kib / 1024, "worker_rss_mib": worker_kib / 1024,
-        "workers": default_workers(patients),
+        "seconds": seconds, "rows": counts, "bytes": sizes, "threads": default_workers(patients),
     }))
 
 
 def measure(patients: int, seed: int = 0) -> dict[str, object]:
     """Generate ``patients`` in a child process; wall time, rows, bytes and peak memory."""
     with tempfile.TemporaryDirectory(prefix="openhaven-bench-") as folder:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before = usage.ru_maxrss
+        cpu_before = usage.ru_utime + usage.ru_stime
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         completed = subprocess.run(
             [sys.executable, __file__, "--child", "--patients", str(patients),
@@ -52,9 +52,14 @@ def measure(patients: int, seed: int = 0) -> dict[str, object]:
             check=True, capture_output=True, text=True,
         )
         wall = time.perf_counter() - started
-        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_kib = usage.ru_maxrss
+        cpu = usage.ru_utime + usage.ru_stime - cpu_before
     report: dict[str, object] = json.loads(completed.stdout.strip().splitlines()[-1])
     report["wall_seconds"] = wall
+    # CPU time of the child (all its threads): the load-independent cost of the work.
+    report["cpu_seconds"] = cpu
+    report["load_average"] = max(load_before, os.getloadavg()[0])
     # ru_maxrss is the largest child so far; a larger earlier child would mask this one.
     report["peak_rss_mib"] = peak_kib / 1024 if peak_kib > before else None
     report["patients"] = patients
@@ -77,6 +82,8 @@ def run(quick: bool = False) -> list[dict[str, str]]:
             "measured": f"{seconds:.1f} s ({total_rows / seconds:,.0f} rows/s)",
             "anchor": anchor,
             "notes": (
+                f"CPU {float(report['cpu_seconds']):.0f} s; "  # type: ignore[arg-type]
+                f"load average {float(report['load_average']):.1f} during the run; "  # type: ignore[arg-type]
                 f"{total_rows:,} rows: {per_table}"
                 + (f"; about {scaled:.0f} s at 1,000,000 if linear" if quick else "")
             ),
@@ -86,10 +93,8 @@ def run(quick: bool = False) -> list[dict[str, str]]:
             "measured": f"{peak:.0f} MiB" if isinstance(peak, float) else "not measured",
             "anchor": "bounded by block size, not population size",
             "notes": (
-                "largest ru_maxrss of the processes that generated and wrote the files; "
-                f"writer {float(report['writer_rss_mib']):.0f} MiB, "  # type: ignore[arg-type]
-                f"{report['workers']} worker(s) up to "
-                f"{float(report['worker_rss_mib']):.0f} MiB each"  # type: ignore[arg-type]
+                "ru_maxrss of the child process that generated and wrote the files, "
+                f"with {report['threads']} generating thread(s)"
             ),
         },
     ]
@@ -112,12 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generate+write {float(report['seconds']):.1f} s "  # type: ignore[arg-type]
           f"(child wall {float(report['wall_seconds']):.1f} s; "  # type: ignore[arg-type]
           f"anchor < {ANCHOR_SECONDS:.0f} s for {FULL_PATIENTS:,})")
+    print(f"cpu time       {float(report['cpu_seconds']):.1f} s "  # type: ignore[arg-type]
+          f"(load average {float(report['load_average']):.1f} on {os.cpu_count()} CPUs)")  # type: ignore[arg-type]
     peak = report["peak_rss_mib"]
-    print(f"peak memory    {peak:.0f} MiB (largest process)" if isinstance(peak, float)
-          else "peak memory    n/a")
-    print(f"               writer {float(report['writer_rss_mib']):.0f} MiB, "  # type: ignore[arg-type]
-          f"{report['workers']} worker(s) up to "
-          f"{float(report['worker_rss_mib']):.0f} MiB each")  # type: ignore[arg-type]
+    print(f"peak memory    {peak:.0f} MiB ({report['threads']} generating thread(s))"
+          if isinstance(peak, float) else "peak memory    n/a")
     for name, count in rows.items():
         print(f"  {name:<13} {count:>12,} rows  {sizes.get(name, 0) / 2**20:8.1f} MiB")
     print(f"  {'total':<13} {sum(rows.values()):>12,} rows  "

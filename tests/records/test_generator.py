@@ -395,7 +395,7 @@ def test_write_parquet_refuses_a_table_that_does_not_match_the_model(
     assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
 
 
-def test_generating_in_parallel_blocks_to_parquet_equals_generating_in_memory(
+def test_generating_blocks_in_threads_to_parquet_equals_generating_in_memory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(population_module, "BLOCK_PATIENTS", 1_000)

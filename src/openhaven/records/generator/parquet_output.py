@@ -89,8 +89,8 @@ def _writers(out_dir: Path) -> Iterator[dict[str, pq.ParquetWriter]]:
 
 
 def default_workers(patients: int) -> int:
-    """One worker process per CPU (at most four) for large populations; none for small
-    ones, where starting processes would cost more than it saves."""
+    """One worker thread per CPU (at most four) for large populations; none for small
+    ones, where a single block leaves nothing to overlap."""
     if patients < PARALLEL_FROM_PATIENTS:
         return 1
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
@@ -109,10 +109,8 @@ def generate_to_parquet(
 
     The records equal ``generate_population(patients, seed=seed, as_of=as_of)``; only
     memory use depends on ``chunk_size`` (patients held before writing, rounded up to
-    whole blocks of ``BLOCK_PATIENTS``) and speed on ``workers``: the number of processes
-    generating blocks while this one writes (default: ``default_workers``). Worker
-    processes are started fresh, so a script calling this at import time needs the usual
-    ``if __name__ == "__main__":`` guard, or ``workers=1``.
+    whole blocks of ``BLOCK_PATIENTS``) and speed on ``workers``: the number of threads
+    generating blocks while this one writes (default: ``default_workers``).
     """
     if patients < 0:
         raise ValueError("the number of patients cannot be negative")
