@@ -6,8 +6,10 @@ import typer
 
 from openhaven import __version__
 from openhaven.cli.anonymise_commands import anonymise
+from openhaven.cli.choices_commands import choices_app
 from openhaven.cli.context import GlobalHomeOption
 from openhaven.cli.haven_commands import demo, init, serve
+from openhaven.cli.identity_commands import account_app, token_app
 from openhaven.cli.ledger_commands import ledger_app
 from openhaven.cli.outputs_commands import outputs_app
 from openhaven.cli.project_commands import extract_app, project_app, query_app
@@ -50,6 +52,9 @@ app.add_typer(extract_app, name="extract")
 app.add_typer(query_app, name="query")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(outputs_app, name="outputs")
+app.add_typer(choices_app, name="choices")
+app.add_typer(account_app, name="account")
+app.add_typer(token_app, name="token")
 
 
 def main() -> None:
