@@ -10,6 +10,7 @@ history and visible to other users.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -263,7 +264,7 @@ def revoke(
         _done(as_json, result, f"Token {token_id} revoked.")
 
 
-def _done(as_json: bool, result: dict[str, object], text: str) -> None:
+def _done(as_json: bool, result: Mapping[str, object], text: str) -> None:
     if as_json:
         emit_json(result)
     else:
