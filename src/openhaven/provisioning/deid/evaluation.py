@@ -223,9 +223,3 @@ def evaluate_node(problem: Problem, levels: tuple[int, ...]) -> NodeEvaluation:
     """Group the records under ``levels`` and judge every class against every model."""
     return evaluate_records(problem, levels)
 
-
-def equivalence_classes(problem: Problem, levels: tuple[int, ...]) -> tuple[IntArray, IntArray]:
-    """Class id of every record and the size of every class, for one transformation."""
-    evaluation = evaluate_records(problem, levels)
-    assert evaluation.class_of_record is not None
-    return evaluation.class_of_record, evaluation.class_sizes

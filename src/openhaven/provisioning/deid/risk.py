@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -102,31 +102,35 @@ def risk_of_rows(rows: Sequence[Sequence[str]], *, threshold: float = 0.2) -> Ri
 
 
 def _with_summary(report: RiskReport) -> RiskReport:
-    from dataclasses import replace
-
     if report.classes == 0:
         text = (f"All {report.records:,} records were suppressed; nothing in the table can be "
                 "matched on its quasi-identifiers.")
         return replace(report, summary=text)
     parts = [
-        f"{report.records - report.suppressed:,} records fall into {report.classes:,} groups "
-        "that share the same quasi-identifiers.",
-        f"The smallest group has {report.smallest_class:,} record"
-        f"{'s' if report.smallest_class != 1 else ''}, so someone who knows a person is in the "
-        f"table can pick out their record with a chance of at most {_percent(report.highest_risk)}"
+        f"{_records(report.records - report.suppressed)} fall into {report.classes:,} "
+        f"group{'s' if report.classes != 1 else ''} that share the same quasi-identifiers.",
+        f"The smallest group has {_records(report.smallest_class)}, so someone who knows a "
+        f"person is in the table can pick out their record with a chance of at most {_percent(report.highest_risk)}"
         f" (on average {_percent(report.average_risk)}).",
     ]
     if report.sample_uniques:
-        parts.append(f"{report.sample_uniques:,} records ({_percent(report.sample_unique_share)})"
-                     " are unique on their quasi-identifiers.")
+        verb = "is" if report.sample_uniques == 1 else "are"
+        parts.append(f"{_records(report.sample_uniques)} "
+                     f"({_percent(report.sample_unique_share)}) {verb} unique on their "
+                     "quasi-identifiers.")
     else:
         parts.append("No record is unique on its quasi-identifiers.")
     parts.append(f"{_percent(report.share_above_threshold)} of records have a risk above the "
                  f"{_percent(report.threshold)} threshold.")
     if report.suppressed:
-        parts.append(f"{report.suppressed:,} records were suppressed (all quasi-identifiers "
-                     "removed) and are not rated.")
+        verb = "was" if report.suppressed == 1 else "were"
+        parts.append(f"{_records(report.suppressed)} {verb} suppressed (all quasi-identifiers "
+                     "removed) and not rated.")
     return replace(report, summary=" ".join(parts))
+
+
+def _records(count: int) -> str:
+    return f"{count:,} record{'s' if count != 1 else ''}"
 
 
 def _percent(share: float) -> str:
