@@ -110,8 +110,8 @@ def _with_summary(report: RiskReport) -> RiskReport:
         f"{_records(report.records - report.suppressed)} fall into {report.classes:,} "
         f"group{'s' if report.classes != 1 else ''} that share the same quasi-identifiers.",
         f"The smallest group has {_records(report.smallest_class)}, so someone who knows a "
-        f"person is in the table can pick out their record with a chance of at most {_percent(report.highest_risk)}"
-        f" (on average {_percent(report.average_risk)}).",
+        f"person is in the table can pick out their record with a chance of at most "
+        f"{_percent(report.highest_risk)} (on average {_percent(report.average_risk)}).",
     ]
     if report.sample_uniques:
         verb = "is" if report.sample_uniques == 1 else "are"
