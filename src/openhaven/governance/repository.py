@@ -1,4 +1,4 @@
-"""Storage of organisations, people, projects and decisions: the only session use for them.
+"""Storage of the governance records: the only session use for them.
 
 Services call these functions with the caller's session; nothing here commits (the caller's
 unit of work does), but additions are flushed so that ids exist and constraints have been
@@ -11,7 +11,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openhaven.core.database import Base
-from openhaven.governance.models import Organisation, Person, Project
+from openhaven.governance.models import (
+    AccessRequestRecord,
+    Accreditation,
+    Organisation,
+    Person,
+    PersonAccessState,
+    PersonRole,
+    Project,
+    ProjectStatus,
+    ProjectTransition,
+    RequestStatus,
+    Role,
+)
 
 
 def add(session: Session, *objects: Base) -> None:
@@ -61,5 +73,58 @@ def references_starting(session: Session, prefix: str) -> list[str]:
     """Every project reference that starts with ``prefix`` (one year's references)."""
     statement = select(Project.reference).where(
         Project.reference.startswith(prefix, autoescape=True)
+    )
+    return list(session.scalars(statement))
+
+
+def accreditations_of(session: Session, person_id: int) -> list[Accreditation]:
+    statement = (
+        select(Accreditation)
+        .where(Accreditation.person_id == person_id)
+        .order_by(Accreditation.valid_from, Accreditation.id)
+    )
+    return list(session.scalars(statement))
+
+
+def access_state_of(session: Session, person_id: int) -> PersonAccessState | None:
+    statement = select(PersonAccessState).where(PersonAccessState.person_id == person_id)
+    return session.scalars(statement).first()
+
+
+def people_with_role(session: Session, role: Role) -> list[Person]:
+    statement = (
+        select(Person).join(PersonRole).where(PersonRole.role == role).order_by(Person.id)
+    )
+    return list(session.scalars(statement).unique())
+
+
+def projects_of_person(session: Session, person_id: int) -> list[Project]:
+    """Projects whose team (lead included) holds the person."""
+    return [
+        project
+        for project in all_projects(session)
+        if any(member.person_id == person_id for member in project.members)
+    ]
+
+
+def projects_with_status(session: Session, status: ProjectStatus) -> list[Project]:
+    statement = select(Project).where(Project.status == status).order_by(Project.reference)
+    return list(session.scalars(statement))
+
+
+def requests_with_status(session: Session, status: RequestStatus) -> list[AccessRequestRecord]:
+    statement = (
+        select(AccessRequestRecord)
+        .where(AccessRequestRecord.status == status)
+        .order_by(AccessRequestRecord.submitted_at, AccessRequestRecord.id)
+    )
+    return list(session.scalars(statement))
+
+
+def transitions_of(session: Session, project_id: int) -> list[ProjectTransition]:
+    statement = (
+        select(ProjectTransition)
+        .where(ProjectTransition.project_id == project_id)
+        .order_by(ProjectTransition.id)
     )
     return list(session.scalars(statement))

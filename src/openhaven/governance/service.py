@@ -1,44 +1,74 @@
-"""Governance decisions: registering safe people, and a project's way from draft to approval.
+"""Governance decisions: registering safe people, and creating a project's access request.
 
 Each function takes the caller's session (the caller's unit of work commits) and the haven
 (for the ledger), checks its input and the current state, changes the database through the
 repository, and writes one ledger entry naming what happened. Ledger entries name people by
 reference (``person:12``) and projects by reference (``OH-2026-0001``); never an email.
 
-The rule that matters most lives in ``approve_project``: only a committee member who is
-neither the project's lead nor on its team may approve it, and only once it is submitted.
-An approved project may later be suspended or closed. A project's data may be provisioned
-only while ``is_active`` holds: approved, and between its approval and its expiry.
+A project is created as a draft with version 1 of its data access request. What happens next
+— submission, screening against the policy, the committee's votes, amendments, suspension and
+closure — lives in ``workflow`` (re-exported here so callers have one place to look);
+accreditations and ``may_access`` live in ``access``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from openhaven.core.clock import utc_now
-from openhaven.core.database import ensure_utc
-from openhaven.core.errors import Conflict, InvalidInput, Location, NotFound, PermissionDenied
+from openhaven.core.errors import Conflict, InvalidInput, Location, NotFound
 from openhaven.core.haven import Haven
 from openhaven.governance import input_checks as check
 from openhaven.governance import repository
+from openhaven.governance.access import is_active, may_access
+from openhaven.governance.access_request import AccessRequest
 from openhaven.governance.models import (
-    Decision,
-    Identifiability,
+    AccessRequestRecord,
     Organisation,
     OrganisationKind,
     Person,
     PersonRole,
     Project,
-    ProjectDecision,
     ProjectMember,
     ProjectStatus,
+    RequestKind,
+    RequestStatus,
     Role,
 )
+from openhaven.governance.workflow import (
+    approve_project,
+    cast_vote,
+    close_project,
+    declare_conflict,
+    get_project,
+    reject_project,
+    return_for_changes,
+    revise_request,
+    submit_project,
+    suspend_project,
+)
 from openhaven.ledger import record_event
+
+__all__ = [
+    "approve_project",
+    "cast_vote",
+    "close_project",
+    "create_project",
+    "declare_conflict",
+    "get_project",
+    "is_active",
+    "may_access",
+    "reject_project",
+    "return_for_changes",
+    "revise_request",
+    "submit_project",
+    "suspend_project",
+]
 
 REFERENCE_PREFIX = "OH"
 LEAD_ROLE = "lead"
@@ -131,42 +161,54 @@ def create_project(
     purpose_codes: Sequence[str] | str,
     organisation: Organisation,
     lead: Person,
-    legal_basis: str,
+    legal_basis: str | Mapping[str, Any],
     identifiability: str,
     commercial: bool,
-    dataset_specification: dict[str, Any],
+    dataset_specification: Mapping[str, Any],
     team: Sequence[Person],
     actor: str,
+    request_details: Mapping[str, Any] | None = None,
 ) -> Project:
-    """Create a draft project with a new ``OH-<year>-<nnnn>`` reference.
+    """Create a draft project, with a new ``OH-<year>-<nnnn>`` reference, and its request.
 
     The lead joins the team as ``lead``; everyone in ``team`` joins as ``member``.
-    ``purpose_codes`` are DUO terms or their abbreviations, as a list or a space- or
-    comma-separated string.
+    ``purpose_codes`` are DUO codes (docs/governance.md), as a list or a comma- or
+    space-separated string. ``legal_basis`` is ``{article6, article9, common_law}`` (a text
+    naming them, such as "UK GDPR 6(1)(e) and 9(2)(j); anonymised", is read the same way).
+    ``request_details`` holds the rest of the request (public_benefit, declared_uses,
+    ethics_reference, justifications, cohort, date_from, date_to, duration_days,
+    safeguards_accepted); the whole is checked as an ``AccessRequest``.
     """
-    fields = {
-        "title": check.required_text(title, "title", 300),
-        "lay_summary": check.required_text(lay_summary, "lay_summary"),
-        "purpose": check.required_text(purpose, "purpose"),
-        "legal_basis": check.required_text(legal_basis, "legal_basis"),
-    }
-    codes = check.purpose_codes(purpose_codes)
-    level = check.member(Identifiability, identifiability, "identifiability")
+    details = dict(request_details or {})
+    data = {"tables": check.json_object(dict(dataset_specification), "dataset_specification")
+            .get("tables")}
+    for key in ("justifications", "cohort", "date_from", "date_to"):
+        if key in details:
+            data[key] = details.pop(key)
     if not isinstance(commercial, bool):
         raise InvalidInput("commercial must be true or false", Location(field="commercial"))
-    specification = check.json_object(dataset_specification, "dataset_specification")
+    request = AccessRequest.from_dict({
+        **details,
+        "title": title, "lay_summary": lay_summary, "purpose": purpose,
+        "purpose_codes": purpose_codes, "commercial": commercial,
+        "identifiability": identifiability, "data": data,
+        "legal_basis": _legal_basis(legal_basis),
+    })
     created_at = utc_now()
     project = Project(
         reference=_next_reference(session, created_at.year),
-        purpose_codes=" ".join(codes),
+        title=request.title,
+        lay_summary=request.lay_summary,
+        purpose=request.purpose,
+        purpose_codes=" ".join(request.purpose_codes),
         organisation=organisation,
         lead=lead,
-        commercial=commercial,
-        identifiability=level,
+        commercial=request.commercial,
+        legal_basis=request.legal_basis.describe(),
+        identifiability=request.identifiability,
         status=ProjectStatus.DRAFT,
         created_at=created_at,
-        dataset_specification=specification,
-        **fields,
+        dataset_specification=request.dataset_specification().as_dict(),
     )
     project.members = [ProjectMember(person=lead, role_in_project=LEAD_ROLE)]
     seen = {lead.id}
@@ -175,6 +217,9 @@ def create_project(
             seen.add(person.id)
             project.members.append(ProjectMember(person=person, role_in_project=MEMBER_ROLE))
     repository.add(session, project)
+    repository.add(session, AccessRequestRecord(
+        project=project, version=1, kind=RequestKind.APPLICATION, status=RequestStatus.DRAFT,
+        content=request.as_dict(), created_at=created_at))
     record_event(
         haven,
         "project.created",
@@ -184,155 +229,36 @@ def create_project(
             "organisation": f"organisation:{organisation.id}",
             "lead": lead.reference,
             "team": [f"person:{person_id}" for person_id in sorted(seen)],
-            "identifiability": str(level),
-            "commercial": commercial,
-            "purpose_codes": codes,
+            "identifiability": request.identifiability,
+            "commercial": request.commercial,
+            "purpose_codes": list(request.purpose_codes),
         },
     )
     return project
 
 
-def submit_project(session: Session, haven: Haven, reference: str, *, actor: str) -> Project:
-    """Submit a draft project for a committee's decision."""
-    project = get_project(session, reference)
-    if project.status != ProjectStatus.DRAFT:
-        raise Conflict(f"Project {reference} is {project.status}; only a draft can be submitted")
-    project.status = ProjectStatus.SUBMITTED
-    project.submitted_at = utc_now()
-    repository.save(session)
-    record_event(haven, "project.submitted", actor=actor, subject=reference)
-    return project
+_ARTICLE = re.compile(r"\b([69])\((\d)\)\(([a-j])\)")
 
 
-def approve_project(
-    session: Session,
-    haven: Haven,
-    reference: str,
-    *,
-    approver: Person,
-    reasons: str,
-    duration_days: int = 365,
-) -> Project:
-    """Approve a submitted project for ``duration_days`` from now, recording the reasons."""
-    project = get_project(session, reference)
-    _check_may_decide(project, approver, "approve")
-    reasons = check.reasons(reasons)
-    if isinstance(duration_days, bool) or not isinstance(duration_days, int) or duration_days < 1:
-        raise InvalidInput(
-            "duration_days must be a whole number of at least 1", Location(field="duration_days")
-        )
-    _check_submitted(project, "approved")
-    decided_at = utc_now()
-    project.status = ProjectStatus.APPROVED
-    project.approved_at = decided_at
-    project.expires_at = decided_at + timedelta(days=duration_days)
-    _decide(session, project, Decision.APPROVED, approver, reasons, decided_at)
-    record_event(
-        haven,
-        "project.approved",
-        actor=approver.reference,
-        subject=reference,
-        details={
-            "reasons": reasons,
-            "duration_days": duration_days,
-            "expires_at": project.expires_at.isoformat(),
-        },
-    )
-    return project
-
-
-def reject_project(
-    session: Session, haven: Haven, reference: str, *, approver: Person, reasons: str
-) -> Project:
-    """Reject a submitted project, recording the reasons; the same people may decide."""
-    project = get_project(session, reference)
-    _check_may_decide(project, approver, "reject")
-    reasons = check.reasons(reasons)
-    _check_submitted(project, "rejected")
-    decided_at = utc_now()
-    project.status = ProjectStatus.REJECTED
-    _decide(session, project, Decision.REJECTED, approver, reasons, decided_at)
-    record_event(
-        haven,
-        "project.rejected",
-        actor=approver.reference,
-        subject=reference,
-        details={"reasons": reasons},
-    )
-    return project
-
-
-def suspend_project(
-    session: Session, haven: Haven, reference: str, *, decided_by: Person, reasons: str
-) -> Project:
-    """Stop an approved project's access at once (a committee member or custodian admin)."""
-    project = get_project(session, reference)
-    if not {Role.COMMITTEE_MEMBER, Role.CUSTODIAN_ADMIN} & decided_by.role_names:
-        raise PermissionDenied("Only a committee member or custodian admin may suspend a project")
-    reasons = check.reasons(reasons)
-    if project.status != ProjectStatus.APPROVED:
-        raise Conflict(
-            f"Project {reference} is {project.status}; only an approved project can be suspended"
-        )
-    project.status = ProjectStatus.SUSPENDED
-    _decide(session, project, Decision.SUSPENDED, decided_by, reasons, utc_now())
-    record_event(
-        haven,
-        "project.suspended",
-        actor=decided_by.reference,
-        subject=reference,
-        details={"reasons": reasons},
-    )
-    return project
-
-
-def close_project(
-    session: Session, haven: Haven, reference: str, *, decided_by: Person, reasons: str
-) -> Project:
-    """End an approved or suspended project for good (its lead, committee or custodian)."""
-    project = get_project(session, reference)
-    deciders = {Role.COMMITTEE_MEMBER, Role.CUSTODIAN_ADMIN}
-    if decided_by.id != project.lead_id and not deciders & decided_by.role_names:
-        raise PermissionDenied(
-            "Only the project's lead, a committee member or a custodian admin may close it"
-        )
-    reasons = check.reasons(reasons)
-    if project.status not in (ProjectStatus.APPROVED, ProjectStatus.SUSPENDED):
-        raise Conflict(
-            f"Project {reference} is {project.status}; "
-            "only an approved or suspended project can be closed"
-        )
-    project.status = ProjectStatus.CLOSED
-    _decide(session, project, Decision.CLOSED, decided_by, reasons, utc_now())
-    record_event(
-        haven,
-        "project.closed",
-        actor=decided_by.reference,
-        subject=reference,
-        details={"reasons": reasons},
-    )
-    return project
-
-
-def get_project(session: Session, reference: str) -> Project:
-    project = repository.project_by_reference(session, reference)
-    if project is None:
-        raise NotFound(f"No project {reference}", Location(field="reference"))
-    return project
+def _legal_basis(value: str | Mapping[str, Any]) -> Mapping[str, Any]:
+    """A structured legal basis, read from a mapping or from a text that names its parts."""
+    if isinstance(value, Mapping):
+        return value
+    if not isinstance(value, str):
+        raise InvalidInput("legal_basis must give article6, article9 and common_law",
+                           Location(field="legal_basis"))
+    found = {article: f"{article}({number})({letter})"
+             for article, number, letter in _ARTICLE.findall(value)}
+    text = value.lower()
+    common_law = next((basis for basis, words in (
+        ("s251", ("s251", "section 251")), ("consent", ("consent",)),
+        ("anonymised", ("anonymised", "pseudonymised", "de-identified")),
+    ) if any(word in text for word in words)), None)
+    return {"article6": found.get("6"), "article9": found.get("9"), "common_law": common_law}
 
 
 def list_projects(session: Session) -> list[Project]:
     return repository.all_projects(session)
-
-
-def is_active(project: Project, at: datetime | None = None) -> bool:
-    """Whether the project is approved and in date at ``at`` (default: now)."""
-    if project.status != ProjectStatus.APPROVED:
-        return False
-    if project.approved_at is None or project.expires_at is None:
-        return False
-    moment = ensure_utc(at) if at is not None else utc_now()
-    return project.approved_at <= moment < project.expires_at
 
 
 def project_summary(project: Project) -> dict[str, Any]:
@@ -352,42 +278,6 @@ def project_summary(project: Project) -> dict[str, Any]:
         "approved_at": _iso(project.approved_at),
         "expires_at": _iso(project.expires_at),
     }
-
-
-def _check_may_decide(project: Project, person: Person, verb: str) -> None:
-    """Refuse a decision by anyone but an independent committee member, saying why."""
-    if Role.COMMITTEE_MEMBER not in person.role_names:
-        raise PermissionDenied(f"Only a committee member may {verb} a project")
-    if person.id == project.lead_id:
-        raise PermissionDenied(f"A project's lead may not {verb} their own project")
-    if any(member.person_id == person.id for member in project.members):
-        raise PermissionDenied(f"A member of the project's team may not {verb} it")
-
-
-def _check_submitted(project: Project, outcome: str) -> None:
-    if project.status != ProjectStatus.SUBMITTED:
-        raise Conflict(
-            f"Project {project.reference} is {project.status}; "
-            f"only a submitted project can be {outcome}"
-        )
-
-
-def _decide(
-    session: Session,
-    project: Project,
-    decision: Decision,
-    person: Person,
-    reasons: str,
-    decided_at: datetime,
-) -> None:
-    record = ProjectDecision(
-        project=project,
-        decision=decision,
-        by_person=person,
-        reasons=reasons,
-        decided_at=decided_at,
-    )
-    repository.add(session, record)
 
 
 def _next_reference(session: Session, year: int) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ import numpy as np
 
 from openhaven.analysis.query_spec import AggregateQuery
 from openhaven.choices import service as choices
+from openhaven.core.clock import utc_now
 from openhaven.core.database import make_engine, migrate, unit_of_work
 from openhaven.core.errors import ConfigurationError
 from openhaven.core.haven import Haven
 from openhaven.governance import service as governance
+from openhaven.governance.access import record_accreditation
 from openhaven.journey.demo_accounts import (
     as_dicts,
     create_demo_accounts,
@@ -186,10 +189,16 @@ def _approve_project(haven: Haven, engine: Any, report: DemoReport) -> str:
             session, haven, display_name="Prof Tom Reid", email="tom.reid@example.org",
             roles=["committee_member"], organisation=None, actor="custodian",
         )
-        governance.register_person(
+        second_reviewer = governance.register_person(
             session, haven, display_name="Dr Mei Chen", email="mei.chen@example.org",
             roles=["committee_member", "output_checker"], organisation=None, actor="custodian",
         )
+        accredited_from = utc_now() - timedelta(days=30)
+        for kind in ("accredited_researcher", "ig_training"):
+            record_accreditation(
+                session, haven, researcher, kind=kind, valid_from=accredited_from,
+                expires_at=accredited_from + timedelta(days=3 * 365), actor="custodian",
+            )
         project = governance.create_project(
             session, haven,
             title="Hypertension across England's communities",
@@ -201,22 +210,33 @@ def _approve_project(haven: Haven, engine: Any, report: DemoReport) -> str:
             purpose_codes="HMB",
             organisation=organisation,
             lead=researcher,
-            legal_basis="UK GDPR 6(1)(e) and 9(2)(j); pseudonymised data inside the haven",
+            legal_basis={"article6": "6(1)(e)", "article9": "9(2)(j)", "common_law": "anonymised"},
             identifiability="pseudonymised",
             commercial=False,
             dataset_specification=DEMO_SPECIFICATION,
             team=[researcher],
             actor="researcher",
+            request_details={
+                "public_benefit": "Fairer planning of blood pressure services across England.",
+                "declared_uses": ["research", "service-planning"],
+                "cohort": "Everyone in the record store",
+                "duration_days": 365,
+                "safeguards_accepted": True,
+            },
         )
         reference = project.reference
         governance.submit_project(session, haven, reference, actor="researcher")
-        governance.approve_project(
-            session, haven, reference, approver=reviewer,
-            reasons="Clear public benefit; pseudonymised, minimum necessary fields.",
-        )
+        for member, reasons in (
+            (reviewer, "Clear public benefit; pseudonymised, minimum necessary fields."),
+            (second_reviewer, "Agreed: the fields asked for are the minimum necessary."),
+        ):
+            governance.approve_project(
+                session, haven, reference, approver=member, reasons=reasons
+            )
     report.add(
         "governance", "Project approved",
-        f"{reference} approved by the data access committee for pseudonymised data",
+        f"{reference} screened against the policy and approved by two committee members "
+        "(the quorum) for pseudonymised data",
         link=f"/projects/{reference}",
     )
     return reference
