@@ -42,6 +42,11 @@ def events_for_patient(session: Session, nhs_number: str) -> list[ChoiceEvent]:
     return list(session.scalars(statement))
 
 
+def all_events(session: Session) -> list[ChoiceEvent]:
+    """Every event in the order of recording (by id)."""
+    return list(session.scalars(select(ChoiceEvent).order_by(ChoiceEvent.id)))
+
+
 def opted_out_at(session: Session, *, choice: str, at: datetime) -> list[str]:
     """NHS numbers whose latest event for ``choice`` in effect at ``at`` is an opt-out."""
     ranked = (

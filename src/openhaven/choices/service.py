@@ -41,6 +41,7 @@ STATE_OPTED_OUT = "opted_out"
 STATE_NOT_OPTED_OUT = "not_opted_out"
 CHOICE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 BULK_FIELDS = frozenset({"nhs_number", "choice", "value", "acting_as", "effective_at"})
+IMPORTED_FIELDS = BULK_FIELDS | {"channel", "recorded_by", "recorded_at"}
 MAX_PROBLEMS_REPORTED = 100
 
 
@@ -155,6 +156,93 @@ def record_choices_bulk(
     return len(rows)
 
 
+def record_imported_choices(
+    session: Session,
+    haven: Haven,
+    events: Iterable[Mapping[str, Any]],
+    *,
+    imported_by: str,
+    source: str,
+    locations: list[Location] | None = None,
+    field_names: Mapping[str, str] | None = None,
+    prior_problems: list[dict[str, Any]] | None = None,
+) -> int:
+    """Record events read from a file as they were first recorded, all or nothing.
+
+    Unlike ``record_choices_bulk`` each entry carries its own ``channel``, ``recorded_by``
+    and ``recorded_at`` (when absent: the file's channel, the importer, now), so exporting
+    and importing into another haven keeps the history. ``locations`` (one per entry) say
+    where in the file each entry came from, for errors; ``field_names`` give the file's name
+    for each field; ``prior_problems`` (found by the file's reader, each with its location)
+    are reported with these, and entries at those locations are not checked again.
+    """
+    now = utc_now()
+    names = field_names or {}
+    rows: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = list(prior_problems or [])[:MAX_PROBLEMS_REPORTED]
+    already = {(p.get("line"), p.get("entry")) for p in prior_problems or []}
+    first_location: Location | None = None
+    if problems:
+        first = problems[0]
+        first_location = Location(first.get("file"), first.get("line"), first.get("entry"),
+                                  first.get("field"))
+    for index, entry in enumerate(events):
+        where = locations[index] if locations is not None else Location(entry=index + 1)
+        if (where.line, where.entry) in already:
+            continue
+        found: list[_Problem] = []
+        recorded_at: datetime | None = now
+        if isinstance(entry, Mapping):
+            recorded_at = _moment(entry.get("recorded_at"), now, found, field="recorded_at")
+            row, more = _validated_row(
+                {k: v for k, v in entry.items() if k not in ("channel", "recorded_by",
+                                                             "recorded_at")},
+                channel=str(entry.get("channel") or Channel.BULK_FILE.value),
+                recorded_by=str(entry.get("recorded_by") or imported_by),
+                recorded_at=recorded_at or now,
+            )
+            found.extend(more)
+        else:
+            row, found = {}, [_Problem("entry", "must be a mapping of field to value")]
+        for problem in found:
+            field = names.get(problem.field, problem.field)
+            if first_location is None:
+                first_location = Location(where.file, where.line, where.entry, field)
+            if len(problems) < MAX_PROBLEMS_REPORTED:
+                problems.append({**where.as_dict(), "field": field, "problem": problem.problem})
+        if not found and not problems:
+            rows.append(row)
+    if problems:
+        problems.sort(key=lambda p: (p.get("line") or 0, p.get("entry") or 0))
+        first = problems[0]
+        first_location = Location(first.get("file"), first.get("line"), first.get("entry"),
+                                  first.get("field"))
+        raise InvalidInput(
+            f"{len(problems)} problem(s) found in {source}; nothing was imported",
+            first_location,
+            details=problems,
+        )
+    repository.add_events(session, rows)
+    record_event(
+        haven,
+        "choices.imported",
+        actor=imported_by,
+        subject=None,
+        details={
+            "count": len(rows),
+            "source_format": source,
+            "opt_outs": sum(1 for r in rows if r["value"] == ChoiceValue.OPT_OUT),
+            "withdrawals": sum(1 for r in rows if r["value"] == ChoiceValue.WITHDRAW),
+        },
+    )
+    return len(rows)
+
+
+def all_events(session: Session) -> list[ChoiceEvent]:
+    """Every event in the order it was recorded (for export)."""
+    return repository.all_events(session)
+
+
 def current_state(
     session: Session, nhs_number: str, *, at: datetime | None = None
 ) -> dict[str, str]:
@@ -266,7 +354,9 @@ def _member(enum_class: Any, value: Any, field: str, problems: list[_Problem]) -
         return None
 
 
-def _moment(value: Any, default: datetime, problems: list[_Problem]) -> datetime | None:
+def _moment(
+    value: Any, default: datetime, problems: list[_Problem], *, field: str = "effective_at"
+) -> datetime | None:
     if value is None or value == "":
         return default
     if isinstance(value, datetime | date):
@@ -276,5 +366,5 @@ def _moment(value: Any, default: datetime, problems: list[_Problem]) -> datetime
             return ensure_utc(datetime.fromisoformat(value))
         except ValueError:
             pass
-    problems.append(_Problem("effective_at", "must be an ISO 8601 date or date-time"))
+    problems.append(_Problem(field, "must be an ISO 8601 date or date-time"))
     return None
