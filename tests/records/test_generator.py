@@ -426,3 +426,23 @@ def test_note_templates_use_only_the_fields_notes_provide() -> None:
         }
         assert used <= set(FIELDS), name
         assert {"nhs", "family"} & used or {"given", "family"} <= used, name
+
+
+def test_a_failure_part_way_leaves_earlier_files_untouched(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(population_module, "BLOCK_PATIENTS", 500)
+    first = generate_to_parquet(1_000, tmp_path, seed=1, workers=1)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    real_generate_block = population_module.generate_block
+
+    def failing(seed: int, block_index: int, *args: object) -> dict[str, pa.Table]:
+        if block_index == 2:
+            raise RuntimeError("disk on fire")
+        return real_generate_block(seed, block_index, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(population_module, "generate_block", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        generate_to_parquet(2_000, tmp_path, seed=2, workers=1)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert first["patients"] == 1_000

@@ -40,27 +40,31 @@ def _check_schema(name: str, table: pa.Table) -> None:
 
 
 def write_parquet(population: Mapping[str, pa.Table], out_dir: Path) -> dict[str, Path]:
-    """Write each table to ``out_dir/<table>.parquet``; returns the paths by table name."""
+    """Write each table to ``out_dir/<table>.parquet``; returns the paths by table name.
+
+    Every file is written under a temporary name first and all are renamed into place
+    only once all are complete: a failure part-way leaves the folder as it was.
+    """
     for name, table in population.items():
         _check_schema(name, table)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for name, table in population.items():
-        final = out_dir / f"{name}.parquet"
-        temporary = _temporary_path(final)
-        try:
+    finals = {name: out_dir / f"{name}.parquet" for name in population}
+    temporaries = {name: _temporary_path(final) for name, final in finals.items()}
+    try:
+        for name, table in population.items():
             pq.write_table(
                 table,
-                temporary,
+                temporaries[name],
                 compression=COMPRESSION,
                 compression_level=COMPRESSION_LEVEL,
                 row_group_size=ROW_GROUP_ROWS,
             )
-            os.replace(temporary, final)
-        finally:
+        for name, temporary in temporaries.items():
+            os.replace(temporary, finals[name])
+    finally:
+        for temporary in temporaries.values():
             temporary.unlink(missing_ok=True)
-        written[name] = final
-    return written
+    return finals
 
 
 @contextlib.contextmanager
