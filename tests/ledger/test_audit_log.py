@@ -128,3 +128,18 @@ def test_patient_references_are_stable_keyed_and_accepted(haven: Haven, tmp_path
     entry = record_event(haven, "record.reidentified", actor="system", subject=reference)
     assert "9434765919" not in _log(haven).read_text()
     assert entry.subject == reference
+
+
+def test_an_unusable_signing_key_stops_the_event_before_anything_is_written(
+    haven: Haven,
+) -> None:
+    from openhaven.core.errors import ConfigurationError
+    from openhaven.ledger.signing_key import signing_key_path
+
+    _fill(haven, 2)
+    before = _log(haven).read_bytes()
+    signing_key_path(haven).chmod(0o644)
+    with pytest.raises(ConfigurationError) as refused:
+        record_event(haven, "test.step", actor="system")
+    assert "chmod 600" in refused.value.message
+    assert _log(haven).read_bytes() == before

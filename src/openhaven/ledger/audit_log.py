@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from openhaven.core.clock import utc_now
 from openhaven.core.haven import Haven
 from openhaven.ledger.event_privacy import (
@@ -95,6 +97,8 @@ def record_event(
     refuse_identifiable(body, subject=subject)
     with locked_for_append(entries_path(haven)) as descriptor:
         state = current_state(haven, descriptor)
+        # Load the key before writing: a key problem must stop the event, not follow it.
+        key = signing_key(haven) if (state.size + 1) % SIGN_EVERY == 0 else None
         content: dict[str, Any] = {
             "seq": state.size,
             "time": utc_now().isoformat(),
@@ -111,8 +115,8 @@ def record_event(
         line = encode(entry.as_dict())
         state = state.appended(line, entry.hash, append_line(descriptor, line))
         remember(descriptor, state)
-        if state.size % SIGN_EVERY == 0:
-            _sign(haven, state)
+        if key is not None:
+            _sign(haven, state, key)
         if state.size % CHECKPOINT_EVERY == 0:
             save_checkpoint(haven, state)
     return entry
@@ -158,8 +162,8 @@ def encode(content: Mapping[str, Any]) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def _sign(haven: Haven, state: TreeState) -> SignedTreeHead:
-    head = sign_head(signing_key(haven), state.size, state.root())
+def _sign(haven: Haven, state: TreeState, key: Ed25519PrivateKey | None = None) -> SignedTreeHead:
+    head = sign_head(key or signing_key(haven), state.size, state.root())
     append_head(haven, head)
     return head
 
