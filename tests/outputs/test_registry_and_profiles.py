@@ -94,3 +94,13 @@ def test_a_third_party_check_registers_and_runs_from_a_profile(tmp_path: Path) -
     assert flagged.checks["test-even-count"] == "fail" and flagged.verdict == "review"
     assert checked.cell(("a",), ("y",), "count").verdict == "pass"
     assert checked.verdict == "review"
+
+
+def test_every_built_in_check_and_profile_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "outputs.md").read_text(
+        encoding="utf-8")
+    for name in registered_checks():
+        if not name.startswith("test-"):
+            assert f"`{name}`" in doc, f"check {name} is missing from docs/outputs.md"
+    for name in BUILT_IN:
+        assert f"`{name}`" in doc, f"profile {name} is missing from docs/outputs.md"

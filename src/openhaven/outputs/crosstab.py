@@ -125,6 +125,7 @@ def build_crosstab(
     sql = crosstab_sql(relation, list(rows), list(cols), values, aggs, max(2, top_n))
     try:
         with open_session(None) as session:
+            session.execute("SET enable_progress_bar = false")  # stdout carries JSON only
             table = session.query(sql)
             # A plain count is read from Parquet metadata: no second pass over the data.
             records = int(session.scalar(f"SELECT count(*) FROM {relation}"))

@@ -106,6 +106,7 @@ def _partition(data: Path, tables: Sequence[ReleasedTable]) -> tuple[list[dict[s
         raise InvalidInput("No such data file", Location(file=str(data)))
     try:
         with open_session(None) as session:
+            session.execute("SET enable_progress_bar = false")
             rows = session.query(sql).to_pylist()
     except EngineError:
         raise InvalidInput("The tables' variables or subgroup conditions do not fit the data "
