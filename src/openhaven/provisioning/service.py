@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from openhaven.choices import service as choices
+from openhaven.choices.enforcement import choices_for_project
 from openhaven.core.clock import utc_now
 from openhaven.core.errors import PermissionDenied
 from openhaven.core.haven import Haven
@@ -40,6 +40,8 @@ class ProvisioningReport:
     choices_snapshot_hash: str
     patients_digest: str
     path: str
+    #: choices applied and not applied, each exemption with its basis, approver and effect
+    choices: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -62,8 +64,8 @@ def provision_extract(
         )
     specification = DatasetSpecification.from_dict(_as_mapping(project.dataset_specification))
     specification.check_identifiability(project.identifiability)
-    opted_out = choices.opted_out_nhs_numbers(session, choice=RESEARCH_CHOICE, at=at)
-    snapshot = choices.choices_snapshot_hash(session, at=at)
+    applied = choices_for_project(session, haven, project, at=at)
+    opted_out, snapshot = applied.withheld, applied.snapshot_hash
     previous = repository.latest_extract(session, project.id)
     version = 1 if previous is None else previous.version + 1
     destination = haven.paths.project(reference) / "extracts" / f"v{version}"
@@ -99,6 +101,7 @@ def provision_extract(
         choices_snapshot_hash=snapshot,
         patients_digest=build.patients_digest,
         path=relative,
+        choices=applied.report(),
     )
     details = report.as_dict()
     details.pop("path")

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from openhaven.choices.enforcement import register_wording
 from openhaven.core.haven import Haven
 from openhaven.governance import service as governance
 from openhaven.ledger import read_entries
@@ -28,7 +29,7 @@ def register_entries(session: Session, haven: Haven) -> list[dict[str, Any]]:
     for project in governance.list_projects(session):
         summary = governance.project_summary(project)
         project_extracts = extracts.list_extracts(session, project.id)
-        summary["opt_outs"] = "applied"
+        summary["opt_outs"] = register_wording(session, project.id)
         summary["extracts"] = [
             {
                 "version": e.version,
