@@ -19,8 +19,7 @@ ledger_app.add_typer(proof_app, name="proof")
 
 @ledger_app.command("verify")
 def verify_ledger(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False) -> None:
-    """Check every entry and signed tree head; report the first entry altered, removed or
-    reordered."""
+    """Check entries and signed heads; report the first entry altered, removed or reordered."""
     home = resolve_home(ctx, home)
     with reporting_errors(as_json=as_json, error_log=error_log(home)):
         from openhaven.ledger import verify
