@@ -8,6 +8,7 @@ from openhaven import __version__
 from openhaven.cli.anonymise_commands import anonymise
 from openhaven.cli.choices_commands import choices_app
 from openhaven.cli.context import GlobalHomeOption
+from openhaven.cli.governance_commands import people_app, policy_app, request_app
 from openhaven.cli.haven_commands import demo, init, serve
 from openhaven.cli.identity_commands import account_app, token_app
 from openhaven.cli.ledger_commands import ledger_app
@@ -48,6 +49,9 @@ app.command()(generate)
 app.command()(ingest)
 app.command()(anonymise)
 app.add_typer(project_app, name="project")
+app.add_typer(people_app, name="people")
+app.add_typer(request_app, name="request")
+app.add_typer(policy_app, name="policy")
 app.add_typer(extract_app, name="extract")
 app.add_typer(query_app, name="query")
 app.add_typer(ledger_app, name="ledger")

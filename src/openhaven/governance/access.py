@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -54,8 +54,8 @@ def record_accreditation(
     person: Person,
     *,
     kind: str,
-    valid_from: datetime,
-    expires_at: datetime,
+    valid_from: datetime | date,
+    expires_at: datetime | date,
     certificate: str | None = None,
     actor: str,
 ) -> Accreditation:

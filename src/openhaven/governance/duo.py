@@ -9,6 +9,8 @@ Both sides are written in one vocabulary (docs/governance.md lists it in plain E
   ethics approval required, ``COL`` collaboration with the data's collectors required,
   ``PUB`` publication required. On a dataset a modifier is a requirement; on a request it is
   a commitment the applicant makes;
+* a side that names no primary term is read as GRU (for a dataset: no limitation on the kind
+  of research; for a purpose: the broadest claim, so the strictest match);
 * purpose flags, on requests only, that send a request to people rather than to an automatic
   answer: ``controls``, ``population``, ``gender``, ``paediatric``, ``vulnerable``,
   ``illegal-behaviour``, ``sexual-disease``, ``psychological-traits``, ``not-health``,
@@ -79,6 +81,8 @@ class DuoCodes:
     diseases: tuple[DiseaseTerm, ...] = ()
     modifiers: frozenset[str] = frozenset()
     flags: tuple[str, ...] = ()
+    #: True when no primary term was given and GRU was assumed (said in the reasons).
+    implied_primary: bool = False
 
     def as_codes(self) -> list[str]:
         codes = sorted(self.primaries - {"DS"})
@@ -134,12 +138,14 @@ def parse_codes(value: str | Iterable[str], *, side: str, allow_flags: bool) -> 
                 f"{token!r} is not a DUO code this haven knows (see docs/governance.md)",
                 Location(field=side),
             )
-    if not primaries:
+    if not primaries and not modifiers and not flags:
         raise InvalidInput(
-            f"{side} needs a primary term: GRU, HMB, POA, MDS or DS:<ICD-10 code>",
+            f"{side} needs at least one code: GRU, HMB, POA, MDS or DS:<ICD-10 code>",
             Location(field=side),
         )
-    return DuoCodes(frozenset(primaries), tuple(diseases), frozenset(modifiers), tuple(flags))
+    implied = not primaries
+    return DuoCodes(frozenset(primaries or {"GRU"}), tuple(diseases), frozenset(modifiers),
+                    tuple(flags), implied_primary=implied)
 
 
 def match_duo(
@@ -160,6 +166,9 @@ def match_duo(
         else parse_codes(dataset, side="dataset", allow_flags=False)
     )
     findings: list[tuple[str, str]] = []
+    for side, codes in (("purpose", wanted), ("dataset", limits)):
+        if codes.implied_primary:
+            findings.append(("approve", f"the {side} names no primary term, so it is read as GRU"))
     findings += _primary_findings(wanted, limits)
     findings += _modifier_findings(wanted, limits, for_profit)
     for flag in wanted.flags:

@@ -59,6 +59,7 @@ __all__ = [
     "cast_vote",
     "close_project",
     "create_project",
+    "create_project_from_request",
     "declare_conflict",
     "get_project",
     "is_active",
@@ -235,6 +236,57 @@ def create_project(
         },
     )
     return project
+
+
+def create_project_from_request(
+    session: Session, haven: Haven, raw: Mapping[str, Any], *, actor: str,
+    source: str | None = None,
+) -> Project:
+    """Create a draft project from a request file or form: people named by email.
+
+    Besides the request's own fields (docs/governance.md), ``organisation`` names a
+    registered organisation, ``lead`` is the lead's email and ``team`` lists members' emails.
+    """
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("A data access request must be a mapping", Location(file=source))
+    fields = dict(raw)
+
+    def person(email: object, where: str) -> Person:
+        found = find_person_by_email(session, email) if isinstance(email, str) else None
+        if found is None:
+            raise NotFound("No registered person has this email", Location(file=source,
+                                                                           field=where))
+        return found
+
+    name = fields.pop("organisation", None)
+    organisation = repository.organisation_by_name(session, name) if isinstance(
+        name, str) else None
+    if organisation is None:
+        raise NotFound("No registered organisation has this name",
+                       Location(file=source, field="organisation"))
+    lead = person(fields.pop("lead", None), "lead")
+    members = fields.pop("team", []) or []
+    if not isinstance(members, list):
+        raise InvalidInput("team must be a list of emails", Location(file=source, field="team"))
+    team = [person(email, f"team[{index}]") for index, email in enumerate(members)]
+    data = fields.pop("data", None)
+    if not isinstance(data, Mapping):
+        raise InvalidInput("data must give the tables and fields wanted",
+                           Location(file=source, field="data"))
+    details = {key: value for key, value in data.items() if key != "tables"}
+    core = ("title", "lay_summary", "purpose", "purpose_codes", "legal_basis",
+            "identifiability", "commercial")
+    try:
+        return create_project(
+            session, haven,
+            **{key: fields.pop(key, None) for key in core},  # type: ignore[arg-type]
+            organisation=organisation, lead=lead, team=team, actor=actor,
+            dataset_specification={"tables": data.get("tables")},
+            request_details={**fields, **details},
+        )
+    except InvalidInput as error:
+        where = None if error.location is None else error.location.field
+        raise InvalidInput(error.message, Location(file=source, field=where)) from None
 
 
 _ARTICLE = re.compile(r"\b([69])\((\d)\)\(([a-j])\)")
