@@ -207,3 +207,24 @@ def test_appends_after_many_entries_resume_from_the_saved_state(
     sign_tree_head(haven)
     result = verify(haven)
     assert result.ok and result.entries == 8
+
+
+def test_an_empty_ledger_can_be_signed_and_verified(tmp_path: Path) -> None:
+    haven = Haven.open(tmp_path / "empty")
+    head = sign_tree_head(haven)
+    assert head.tree_size == 0
+    assert verify(haven).as_dict() == {"ok": True, "entries": 0, "first_bad": None,
+                                       "reason": "every entry verified"}
+    record_event(haven, "test.first", actor="system")
+    assert verify(haven).ok
+
+
+def test_a_half_written_tree_head_is_not_counted_then_cut(haven: Haven) -> None:
+    with _heads(haven).open("ab") as handle:
+        handle.write(b'{"key_id":"ab')
+    assert verify(haven).ok
+    sign_tree_head(haven)
+    assert b'"ab\n' not in _heads(haven).read_bytes() and b'"ab{' not in _heads(haven).read_bytes()
+    lines = _heads(haven).read_bytes().splitlines()
+    assert len(lines) == ENTRY_COUNT + 1 and all(line.startswith(b'{"key_id":"') for line in lines)
+    assert verify(haven).ok

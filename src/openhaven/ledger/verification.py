@@ -28,7 +28,7 @@ from openhaven.core.errors import ConfigurationError
 from openhaven.core.haven import Haven
 from openhaven.ledger.audit_log import GENESIS, encode, entries_path, entry_hash
 from openhaven.ledger.log_file import NEWLINE
-from openhaven.ledger.merkle_tree import EMPTY_ROOT, CompactRange, leaf_hash
+from openhaven.ledger.merkle_tree import CompactRange, leaf_hash
 from openhaven.ledger.signing_key import (
     PUBLIC_KEY_FILE,
     exported_public_key,
@@ -184,8 +184,6 @@ def _check_heads(haven: Haven) -> _Heads:
         problem = _HeadProblem(
             largest, f"the last line of {TREE_HEADS_FILE} is not terminated by a newline"
         )
-    if valid and valid[0][1].tree_size == 0 and valid[0][1].root_hash != EMPTY_ROOT:
-        problem = problem or _HeadProblem(0, "a tree head of size 0 has the wrong root")
     return _Heads(valid, problem)
 
 
