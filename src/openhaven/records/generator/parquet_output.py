@@ -24,6 +24,19 @@ COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1
 ROW_GROUP_ROWS = 1_000_000
 MAX_DEFAULT_WORKERS = 4
+#: Columns whose values hardly repeat: dictionary encoding them is wasted work.
+NEARLY_UNIQUE = frozenset({"nhs_number", "address_line", "postcode", "phone", "text"})
+
+
+def _encoding_options(name: str) -> dict[str, object]:
+    """Dictionary-encode the repetitive columns only; no min/max statistics for note text."""
+    columns = TABLES_BY_NAME[name].column_names
+    return {
+        "use_dictionary": [
+            c for c in columns if c not in NEARLY_UNIQUE and not c.endswith("_id")
+        ],
+        "write_statistics": [c for c in columns if c != "text"],
+    }
 PARALLEL_FROM_PATIENTS = 4 * BLOCK_PATIENTS
 
 
@@ -58,6 +71,7 @@ def write_parquet(population: Mapping[str, pa.Table], out_dir: Path) -> dict[str
                 compression=COMPRESSION,
                 compression_level=COMPRESSION_LEVEL,
                 row_group_size=ROW_GROUP_ROWS,
+                **_encoding_options(name),  # type: ignore[arg-type]
             )
         for name, temporary in temporaries.items():
             os.replace(temporary, finals[name])
@@ -78,6 +92,7 @@ def _writers(out_dir: Path) -> Iterator[dict[str, pq.ParquetWriter]]:
                 spec.arrow_schema(),
                 compression=COMPRESSION,
                 compression_level=COMPRESSION_LEVEL,
+                **_encoding_options(spec.name),  # type: ignore[arg-type]
             )
         yield writers
         for writer in writers.values():
