@@ -190,9 +190,10 @@ def encode_column(
              "reason": "value not in the hierarchy"}
             for row in missing[:50]
         ]
+        listed = f"; the first {len(details)} are listed" if len(missing) > len(details) else ""
         raise InvalidInput(
             f"{len(missing)} value(s) of column '{column}' are not in its hierarchy "
-            f"({hierarchy.source}); every data value must have a row there.",
+            f"({hierarchy.source}); every data value must have a row there{listed}.",
             Location(file=source, line=first_line + missing[0], field=column),
             details=details,
         )
