@@ -99,3 +99,16 @@ def test_a_run_inside_a_haven_is_recorded_without_data_values(tmp_path: Path) ->
     assert details["levels"] == {"age": 1, "sex": 0}
     assert details["settings"]["quasi_identifiers"] == ["age", "sex"]
     assert "30-39" not in json.dumps(entries[0].as_dict())
+
+
+def test_every_option_of_the_command_is_documented() -> None:
+    import typer
+
+    command = typer.main.get_command(app).commands["anonymise"]  # type: ignore[attr-defined]
+    options = {name for parameter in command.params for name in parameter.opts
+               if name.startswith("--") and name != "--help"}
+    assert {"--quasi", "--hierarchy", "--k", "--suppression", "--metric", "--out"} <= options
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "anonymisation.md").read_text(
+        encoding="utf-8")
+    missing = sorted(option for option in options if option not in doc)
+    assert missing == [], f"undocumented options of openhaven anonymise: {missing}"
