@@ -42,10 +42,10 @@ def project(session: Session, haven: Haven) -> Project:
         purpose_codes="HMB",
         organisation=organisation,
         lead=lead,
-        legal_basis="b",
+        legal_basis="UK GDPR 6(1)(e) and 9(2)(j); anonymised",
         identifiability="pseudonymised",
         commercial=False,
-        dataset_specification={},
+        dataset_specification={"tables": {"patients": {"patient_id": "pseudonymise"}}},
         team=[],
         actor="custodian",
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -13,71 +12,25 @@ from openhaven.core.clock import utc_now
 from openhaven.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from openhaven.core.haven import Haven
 from openhaven.governance import service
-from openhaven.governance.models import Organisation, Person, Project
+from openhaven.governance.models import Project
 from openhaven.ledger import read_entries
 
-CUSTODIAN = "custodian"
-
-
-@dataclass
-class Cast:
-    university: Organisation
-    lead: Person
-    colleague: Person
-    chair: Person
-    committee_colleague: Person
-    checker: Person
-
-
-@pytest.fixture
-def cast(session: Session, haven: Haven) -> Cast:
-    university = service.register_organisation(
-        session, haven, name="University of Testing", kind="academic", actor=CUSTODIAN
-    )
-
-    def person(name: str, roles: list[str]) -> Person:
-        return service.register_person(
-            session,
-            haven,
-            display_name=name,
-            email=f"{name.lower()}@testing.ac.uk",
-            roles=roles,
-            organisation=university,
-            actor=CUSTODIAN,
-        )
-
-    return Cast(
-        university=university,
-        lead=person("Lead", ["researcher", "committee_member"]),
-        colleague=person("Colleague", ["researcher"]),
-        chair=person("Chair", ["committee_member"]),
-        committee_colleague=person("Teammate", ["committee_member", "researcher"]),
-        checker=person("Checker", ["output_checker"]),
-    )
+from governance_cast import (
+    CUSTODIAN,
+    Cast,
+    approved,
+    make_project,
+    project_fields,
+    submitted,
+)
 
 
 def _project(session: Session, haven: Haven, cast: Cast, **changes: object) -> Project:
-    fields: dict[str, object] = {
-        "title": "Asthma admissions and air quality",
-        "lay_summary": "Whether poor air days send more people with asthma to hospital.",
-        "purpose": "Health research",
-        "purpose_codes": ["DUO:0000042", "HMB"],
-        "organisation": cast.university,
-        "lead": cast.lead,
-        "legal_basis": "UK GDPR 6(1)(e) and 9(2)(j)",
-        "identifiability": "pseudonymised",
-        "commercial": False,
-        "dataset_specification": {"tables": ["patients", "admissions"]},
-        "team": [cast.colleague, cast.committee_colleague],
-        "actor": cast.lead.reference,
-    }
-    fields.update(changes)
-    return service.create_project(session, haven, **fields)
+    return make_project(session, haven, cast, **changes)
 
 
 def _submitted(session: Session, haven: Haven, cast: Cast) -> Project:
-    project = _project(session, haven, cast)
-    return service.submit_project(session, haven, project.reference, actor=cast.lead.reference)
+    return submitted(session, haven, cast)
 
 
 def test_a_project_starts_as_a_draft_with_a_yearly_reference(
@@ -85,6 +38,7 @@ def test_a_project_starts_as_a_draft_with_a_yearly_reference(
 ) -> None:
     first = _project(session, haven, cast)
     second = _project(session, haven, cast, purpose_codes="GRU, NCU")
+    assert project_fields(cast)["purpose_codes"] == ["HMB"]
     year = utc_now().year
     assert first.reference == f"OH-{year}-0001"
     assert second.reference == f"OH-{year}-0002"
@@ -98,34 +52,39 @@ def test_a_project_starts_as_a_draft_with_a_yearly_reference(
     assert not service.is_active(first)
 
 
-def test_approval_by_an_independent_committee_member(
+def test_approval_by_two_independent_committee_members(
     session: Session, haven: Haven, cast: Cast
 ) -> None:
     project = _submitted(session, haven, cast)
-    approved = service.approve_project(
-        session,
-        haven,
-        project.reference,
-        approver=cast.chair,
-        reasons="Proportionate; lawful.",
+    assert project.status == "submitted"
+    assert project.requests[-1].status == "committee_review"
+    service.approve_project(
+        session, haven, project.reference, approver=cast.chair, reasons="Lawful.",
         duration_days=30,
     )
-    assert approved.status == "approved"
-    assert approved.approved_at is not None and approved.expires_at is not None
-    assert approved.expires_at - approved.approved_at == timedelta(days=30)
-    assert service.is_active(approved)
-    assert service.is_active(approved, approved.approved_at + timedelta(days=29))
-    assert not service.is_active(approved, approved.expires_at)
-    assert not service.is_active(approved, approved.approved_at - timedelta(seconds=1))
-    [decision] = approved.decisions
-    assert (decision.decision, decision.by_person_id, decision.reasons) == (
-        "approved",
-        cast.chair.id,
-        "Proportionate; lawful.",
+    assert project.status == "submitted", "one approval is short of the quorum of two"
+    assert not service.is_active(project)
+    approved_project = service.approve_project(
+        session, haven, project.reference, approver=cast.vice, reasons="Proportionate.",
+        duration_days=30,
     )
+    assert approved_project.status == "approved"
+    assert approved_project.approved_at is not None and approved_project.expires_at is not None
+    assert approved_project.expires_at - approved_project.approved_at == timedelta(days=30)
+    [agreement] = approved_project.agreements
+    assert (agreement.starts_at, agreement.ends_at) == (
+        approved_project.approved_at, approved_project.expires_at)
+    assert service.is_active(approved_project)
+    assert service.is_active(approved_project, approved_project.approved_at + timedelta(days=29))
+    assert not service.is_active(approved_project, approved_project.expires_at)
+    assert not service.is_active(
+        approved_project, approved_project.approved_at - timedelta(seconds=1))
+    [decision] = approved_project.decisions
+    assert (decision.decision, decision.by_person_id, decision.reasons) == (
+        "approved", cast.vice.id, "Lawful. | Proportionate.")
     entry = list(read_entries(haven, action_prefix="project.approved"))[-1]
-    assert (entry.actor, entry.subject) == (cast.chair.reference, project.reference)
-    assert entry.details["reasons"] == "Proportionate; lawful."
+    assert (entry.actor, entry.subject) == (cast.vice.reference, project.reference)
+    assert entry.details["votes"] == [cast.chair.reference, cast.vice.reference]
 
 
 @pytest.mark.parametrize(
@@ -151,19 +110,23 @@ def test_approval_is_refused_to_anyone_but_an_independent_committee_member(
         )
     assert service.get_project(session, project.reference).status == "submitted"
     assert project.decisions == []
+    assert project.requests[-1].votes == []
     assert list(read_entries(haven, action_prefix="project.approved")) == []
 
 
-def test_only_a_submitted_project_can_be_approved(
+def test_only_a_request_in_committee_review_can_be_approved(
     session: Session, haven: Haven, cast: Cast
 ) -> None:
     draft = _project(session, haven, cast)
-    with pytest.raises(Conflict, match="only a submitted project"):
+    with pytest.raises(Conflict, match="only a request in committee review"):
         service.approve_project(session, haven, draft.reference, approver=cast.chair, reasons="x")
     service.submit_project(session, haven, draft.reference, actor=CUSTODIAN)
     with pytest.raises(Conflict, match="only a draft"):
         service.submit_project(session, haven, draft.reference, actor=CUSTODIAN)
     service.approve_project(session, haven, draft.reference, approver=cast.chair, reasons="ok")
+    with pytest.raises(Conflict, match="already voted"):
+        service.approve_project(session, haven, draft.reference, approver=cast.chair, reasons="x")
+    service.approve_project(session, haven, draft.reference, approver=cast.vice, reasons="ok")
     with pytest.raises(Conflict):
         service.approve_project(session, haven, draft.reference, approver=cast.chair, reasons="x")
     assert len(draft.decisions) == 1
@@ -189,7 +152,8 @@ def test_suspending_and_closing_end_access(session: Session, haven: Haven, cast:
         service.suspend_project(
             session, haven, project.reference, decided_by=cast.chair, reasons="Breach."
         )
-    service.approve_project(session, haven, project.reference, approver=cast.chair, reasons="ok")
+    for member in (cast.chair, cast.vice):
+        service.approve_project(session, haven, project.reference, approver=member, reasons="ok")
     with pytest.raises(PermissionDenied):
         service.suspend_project(
             session, haven, project.reference, decided_by=cast.colleague, reasons="Breach."
@@ -203,12 +167,20 @@ def test_suspending_and_closing_end_access(session: Session, haven: Haven, cast:
         service.close_project(
             session, haven, project.reference, decided_by=cast.checker, reasons="Done."
         )
-    service.close_project(session, haven, project.reference, decided_by=cast.lead, reasons="Done.")
+    with pytest.raises(InvalidInput, match="extracts were destroyed"):
+        service.close_project(
+            session, haven, project.reference, decided_by=cast.lead, reasons="Done."
+        )
+    service.close_project(
+        session, haven, project.reference, decided_by=cast.lead, reasons="Done.",
+        extracts_destroyed=True,
+    )
     assert project.status == "closed"
     assert [d.decision for d in project.decisions] == ["approved", "suspended", "closed"]
     with pytest.raises(Conflict):
         service.close_project(
-            session, haven, project.reference, decided_by=cast.lead, reasons="Again."
+            session, haven, project.reference, decided_by=cast.lead, reasons="Again.",
+            extracts_destroyed=True,
         )
     actions = [e.action for e in read_entries(haven, action_prefix="project.")]
     assert actions[-2:] == ["project.suspended", "project.closed"]
@@ -223,6 +195,9 @@ def test_suspending_and_closing_end_access(session: Session, haven: Haven, cast:
         ({"purpose_codes": ["anything goes"]}, "purpose_codes"),
         ({"commercial": "no"}, "commercial"),
         ({"dataset_specification": {"when": object()}}, "dataset_specification"),
+        ({"dataset_specification": {"tables": ["patients"]}}, "data.tables"),
+        ({"purpose_codes": "HMB,DS"}, "purpose_codes"),
+        ({"legal_basis": {"article6": "6(1)(z)"}}, "legal_basis.article6"),
     ],
 )
 def test_invalid_projects_are_refused_naming_the_field(
@@ -298,8 +273,7 @@ def test_people_and_organisations_are_registered_once(
 
 
 def test_lookups_and_the_public_summary(session: Session, haven: Haven, cast: Cast) -> None:
-    project = _submitted(session, haven, cast)
-    service.approve_project(session, haven, project.reference, approver=cast.chair, reasons="ok")
+    project = approved(session, haven, cast)
     with pytest.raises(NotFound):
         service.get_project(session, "OH-1999-0001")
     assert [p.reference for p in service.list_projects(session)] == [project.reference]
@@ -309,7 +283,7 @@ def test_lookups_and_the_public_summary(session: Session, haven: Haven, cast: Ca
     assert summary["status"] == "approved"
     assert summary["organisation"] == "University of Testing"
     assert summary["identifiability"] == "pseudonymised"
-    assert summary["purpose_codes"] == ["DUO:0000042", "HMB"]
+    assert summary["purpose_codes"] == ["HMB"]
     assert summary["expires_at"] is not None
     assert "testing.ac.uk" not in json.dumps(summary)
 
@@ -317,12 +291,15 @@ def test_lookups_and_the_public_summary(session: Session, haven: Haven, cast: Ca
 def test_every_change_is_in_the_ledger_and_no_email_is(
     session: Session, haven: Haven, cast: Cast
 ) -> None:
-    project = _submitted(session, haven, cast)
-    service.approve_project(session, haven, project.reference, approver=cast.chair, reasons="ok")
-    actions = [entry.action for entry in read_entries(haven)]
-    assert actions == ["organisation.registered"] + ["person.registered"] * 5 + [
+    approved(session, haven, cast)
+    actions = [entry.action for entry in read_entries(haven)
+               if not entry.action.startswith(("person.accredited", "person.access"))]
+    assert actions == ["organisation.registered"] * 2 + ["person.registered"] * 7 + [
         "project.created",
         "project.submitted",
+        "project.screened",
+        "committee.voted",
+        "committee.voted",
         "project.approved",
     ]
     ledger_text = (haven.paths.ledger / "entries.jsonl").read_text(encoding="utf-8")
