@@ -7,7 +7,9 @@ The search follows the two phases of the Flash algorithm:
    at a time; from each node whose anonymity is still unknown build a path upwards through
    unknown nodes and binary-search it for its lowest anonymous node. Every check tags more than
    the node checked: an anonymous node makes every node above it anonymous, a non-anonymous node
-   makes every node below it non-anonymous. Few nodes are ever grouped.
+   makes every node below it non-anonymous. A node whose lower bound is already worse than the
+   best score found is not started from (with suppression, not climbed through either): neither
+   it nor anything above it can be optimal. Few nodes are ever grouped.
 2. **Optimisation phase**: visit the anonymous nodes in order of their metric's lower bound and
    keep the best score; stop as soon as the bound of the next node is worse than the best score
    found, since bounds only grow upwards. For metrics that follow from the levels alone (the
