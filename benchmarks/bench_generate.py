@@ -27,7 +27,7 @@ QUICK_PATIENTS = 50_000
 def _child(patients: int, seed: int, out_dir: Path) -> None:
     """Runs in the child process: generate, write, report counts and timings as JSON."""
     from openhaven.records.generator import generate_to_parquet
-    from openhaven.records.generator.parquet_output import default_workers
+    from openhaven.records.generator.population import default_workers
 
     started = time.perf_counter()
     counts = generate_to_parquet(patients, out_dir, seed=seed)

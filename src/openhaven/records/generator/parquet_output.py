@@ -17,13 +17,16 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from openhaven.records.generator.population import BLOCK_PATIENTS, DEFAULT_AS_OF, iter_blocks
+from openhaven.records.generator.population import (
+    BLOCK_PATIENTS,
+    DEFAULT_AS_OF,
+    iter_blocks,
+)
 from openhaven.records.schema import TABLES, TABLES_BY_NAME
 
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1
 ROW_GROUP_ROWS = 1_000_000
-MAX_DEFAULT_WORKERS = 4
 #: Columns whose values hardly repeat: dictionary encoding them is wasted work.
 NEARLY_UNIQUE = frozenset({"nhs_number", "address_line", "postcode", "phone", "text"})
 
@@ -37,7 +40,6 @@ def _encoding_options(name: str) -> dict[str, object]:
         ],
         "write_statistics": [c for c in columns if c != "text"],
     }
-PARALLEL_FROM_PATIENTS = 4 * BLOCK_PATIENTS
 
 
 def _temporary_path(final: Path) -> Path:
@@ -107,14 +109,6 @@ def _writers(out_dir: Path) -> Iterator[dict[str, pq.ParquetWriter]]:
             temporary.unlink(missing_ok=True)
 
 
-def default_workers(patients: int) -> int:
-    """One worker thread per CPU (at most four) for large populations; none for small
-    ones, where a single block leaves nothing to overlap."""
-    if patients < PARALLEL_FROM_PATIENTS:
-        return 1
-    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
-
-
 def generate_to_parquet(
     patients: int,
     out_dir: Path,
@@ -129,7 +123,7 @@ def generate_to_parquet(
     The records equal ``generate_population(patients, seed=seed, as_of=as_of)``; only
     memory use depends on ``chunk_size`` (patients held before writing, rounded up to
     whole blocks of ``BLOCK_PATIENTS``) and speed on ``workers``: the number of threads
-    generating blocks while this one writes (default: ``default_workers``).
+    generating blocks while this one writes (default: ``population.default_workers``).
     """
     if patients < 0:
         raise ValueError("the number of patients cannot be negative")
@@ -145,8 +139,6 @@ def generate_to_parquet(
                     writers[name].write_table(pa.concat_tables(tables), ROW_GROUP_ROWS)
                     tables.clear()
 
-        if workers is None:
-            workers = default_workers(patients)
         blocks = iter_blocks(patients, seed=seed, as_of=as_of, workers=workers)
         for number, block in enumerate(blocks):
             for name, table in block.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,6 +35,9 @@ BLOCK_PATIENTS = 50_000
 #: Event ids are the block number times this plus the row within the block.
 MAX_ROWS_PER_BLOCK = 10**8
 DEFAULT_AS_OF = dt.date(2026, 1, 1)
+MAX_DEFAULT_WORKERS = 4
+#: Below this many patients blocks are made one after another.
+PARALLEL_FROM_PATIENTS = 4 * BLOCK_PATIENTS
 
 
 def block_bounds(patient_count: int) -> list[tuple[int, int, int]]:
@@ -98,12 +102,20 @@ def generate_block(
     }
 
 
+def default_workers(patients: int) -> int:
+    """One worker thread per CPU (at most four) for large populations; none for small
+    ones, where a single block leaves nothing to overlap."""
+    if patients < PARALLEL_FROM_PATIENTS:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+
+
 def iter_blocks(
     patient_count: int,
     *,
     seed: int = 0,
     as_of: dt.date = DEFAULT_AS_OF,
-    workers: int = 1,
+    workers: int | None = None,
 ) -> Iterator[dict[str, pa.Table]]:
     """The population's blocks in order, generated one at a time or by worker threads.
 
@@ -114,6 +126,8 @@ def iter_blocks(
     copying of results). The blocks are identical either way.
     """
     bounds = block_bounds(patient_count)
+    if workers is None:
+        workers = default_workers(patient_count)
     if workers <= 1 or len(bounds) <= 1:
         for number, first, count in bounds:
             yield generate_block(seed, number, first, count, as_of)
@@ -131,7 +145,11 @@ def iter_blocks(
 
 
 def generate_population(
-    patients: int, *, seed: int = 0, as_of: dt.date = DEFAULT_AS_OF, workers: int = 1
+    patients: int,
+    *,
+    seed: int = 0,
+    as_of: dt.date = DEFAULT_AS_OF,
+    workers: int | None = None,
 ) -> dict[str, pa.Table]:
     """A synthetic England-like population: one Arrow table per record table, by name.
 
