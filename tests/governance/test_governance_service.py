@@ -6,15 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.orm import Session
-
-from openhaven.core.clock import utc_now
-from openhaven.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from openhaven.core.haven import Haven
-from openhaven.governance import service
-from openhaven.governance.models import Project
-from openhaven.ledger import read_entries
-
 from governance_cast import (
     CUSTODIAN,
     Cast,
@@ -23,6 +14,14 @@ from governance_cast import (
     project_fields,
     submitted,
 )
+from sqlalchemy.orm import Session
+
+from openhaven.core.clock import utc_now
+from openhaven.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from openhaven.core.haven import Haven
+from openhaven.governance import service
+from openhaven.governance.models import Project
+from openhaven.ledger import read_entries
 
 
 def _project(session: Session, haven: Haven, cast: Cast, **changes: object) -> Project:
