@@ -446,3 +446,28 @@ def test_a_failure_part_way_leaves_earlier_files_untouched(
         generate_to_parquet(2_000, tmp_path, seed=2, workers=1)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
     assert first["patients"] == 1_000
+
+
+def test_notes_mention_only_conditions_already_diagnosed(
+    frames: dict[str, pl.DataFrame],
+) -> None:
+    from openhaven.records.generator.note_templates import lay_term
+
+    conditions = _condition_keys(frames)
+    notes = frames["notes"]
+    checked = 0
+    for condition in ALL_CONDITIONS:
+        term = lay_term(condition.key)
+        mentioning = notes.filter(pl.col("text").str.contains(term, literal=True))
+        if mentioning.height == 0:
+            continue
+        earliest = (
+            conditions.filter(pl.col("key") == condition.key)
+            .group_by("patient_id")
+            .agg(first_onset=pl.col("onset_date").min())
+        )
+        joined = mentioning.join(earliest, on="patient_id", how="left")
+        assert joined["first_onset"].null_count() == 0, condition.key
+        assert (joined["first_onset"] <= joined["note_date"]).all(), condition.key
+        checked += joined.height
+    assert checked > 1_000

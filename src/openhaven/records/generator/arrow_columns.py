@@ -64,31 +64,6 @@ def strings(series: pl.Series) -> pa.Array:
     return series.to_arrow().cast(pa.string())
 
 
-def repeat_string(value: str | None, count: int) -> pa.Array:
-    """One value repeated, as a dictionary-free string column."""
-    if value is None:
-        return pa.nulls(count, type=pa.string())
-    return pa.array([value], pa.string()).take(pa.array(np.zeros(count, dtype=np.int64)))
-
-
-def day_number(value: np.datetime64) -> int:
-    return int((value - EPOCH).astype(np.int64))
-
-
 def years_to_days(years: Floats) -> Ints:
     result: Ints = np.rint(years * 365.2425).astype(np.int64)
-    return result
-
-
-def group_offsets(sorted_groups: Ints, group_count: int) -> tuple[Ints, Ints]:
-    """For rows sorted by group, each group's first row and its number of rows."""
-    counts = np.bincount(sorted_groups, minlength=group_count).astype(np.int64)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    return starts, counts
-
-
-def choose_row_in_group(rng: np.random.Generator, starts: Ints, counts: Ints, groups: Ints) -> Ints:
-    """One random row of each listed group (which must be non-empty)."""
-    offsets = np.floor(rng.random(groups.size) * counts[groups]).astype(np.int64)
-    result: Ints = starts[groups] + offsets
     return result

@@ -23,9 +23,7 @@ import pyarrow as pa
 from openhaven.records.generator import names, places
 from openhaven.records.generator.arrow_columns import (
     Ints,
-    choose_row_in_group,
     dates,
-    group_offsets,
     numbered_ids,
     pick,
     strings,
@@ -109,14 +107,24 @@ def draw_notes(rng: np.random.Generator, encounters: EncounterRows) -> NoteRows:
     return NoteRows(encounter[order], np.concatenate(type_parts)[order])
 
 
-def _per_patient_choice(
-    rng: np.random.Generator, groups: Ints, values: Ints, patient_count: int
+def _choice_known_by(
+    rng: np.random.Generator,
+    patient: Ints,
+    day: Ints,
+    value: Ints,
+    note_patient: Ints,
+    note_day: Ints,
 ) -> Ints:
-    """One random value per patient from rows sorted by patient; -1 for patients with none."""
-    starts, counts = group_offsets(groups, patient_count)
-    result = np.full(patient_count, -1, dtype=np.int64)
-    having = np.flatnonzero(counts > 0)
-    result[having] = values[choose_row_in_group(rng, starts, counts, having)]
+    """For each note, a random ``value`` among its patient's rows dated on or before the
+    note (so a note never mentions what had not happened yet); -1 where there is none."""
+    order = np.lexsort((day, patient))
+    stride = np.int64(1 << 20)  # above any day number in use
+    keys = patient[order] * stride + day[order]
+    first = np.searchsorted(keys, note_patient * stride, side="left")
+    last = np.searchsorted(keys, note_patient * stride + note_day, side="right")
+    known = last - first
+    picked = first + np.floor(rng.random(note_patient.size) * known).astype(np.int64)
+    result: Ints = np.where(known > 0, value[order][np.minimum(picked, order.size - 1)], -1)
     return result
 
 
@@ -155,14 +163,27 @@ def notes_table(
     rows: NoteRows,
 ) -> pa.Table:
     count = int(rows.encounter.size)
-    n = patients.count
     p = encounters.patient[rows.encounter]
     kind = encounters.kind[rows.encounter]
 
-    condition_of = _per_patient_choice(rng, conditions.patient, conditions.condition, n)
-    medicine_of = _per_patient_choice(
-        rng, encounters.patient[medications.encounter], medications.medicine, n
+    note_day = encounters.start_day[rows.encounter]
+    condition_of = _choice_known_by(
+        rng, conditions.patient, conditions.onset_day, conditions.condition, p, note_day
     )
+    # A medicine is mentioned only if it was current on the note's date.
+    medicine_row = _choice_known_by(
+        rng,
+        encounters.patient[medications.encounter],
+        medications.start_day,
+        np.arange(medications.medicine.size, dtype=np.int64),
+        p,
+        note_day,
+    )
+    still_taken = (medicine_row >= 0) & (
+        (medications.end_day[np.maximum(medicine_row, 0)] < 0)
+        | (medications.end_day[np.maximum(medicine_row, 0)] >= note_day)
+    )
+    medicine_of = np.where(still_taken, medications.medicine[np.maximum(medicine_row, 0)], -1)
     condition_terms = [lay_term(c.key) for c in ALL_CONDITIONS]
     medicine_terms = [MEDICINES[k].display for k in MEDICINE_KEYS]
     british_given = names.BRITISH_MALE_BORN_1960_1995 + names.BRITISH_FEMALE_BORN_1960_1995
@@ -229,13 +250,13 @@ def notes_table(
             "condition": pl.Series(
                 pick(
                     [*condition_terms, "no significant past medical history"],
-                    np.where(condition_of[p] < 0, len(condition_terms), condition_of[p]),
+                    np.where(condition_of < 0, len(condition_terms), condition_of),
                 )
             ),
             "medicine": pl.Series(
                 pick(
                     [*medicine_terms, "no regular medication"],
-                    np.where(medicine_of[p] < 0, len(medicine_terms), medicine_of[p]),
+                    np.where(medicine_of < 0, len(medicine_terms), medicine_of),
                 )
             ),
             "symptom": pl.Series(pick(SYMPTOMS, rng.integers(0, len(SYMPTOMS), size=count))),

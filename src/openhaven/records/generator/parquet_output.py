@@ -35,9 +35,7 @@ def _encoding_options(name: str) -> dict[str, object]:
     """Dictionary-encode the repetitive columns only; no min/max statistics for note text."""
     columns = TABLES_BY_NAME[name].column_names
     return {
-        "use_dictionary": [
-            c for c in columns if c not in NEARLY_UNIQUE and not c.endswith("_id")
-        ],
+        "use_dictionary": [c for c in columns if c not in NEARLY_UNIQUE and not c.endswith("_id")],
         "write_statistics": [c for c in columns if c != "text"],
     }
 
