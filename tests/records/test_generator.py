@@ -267,8 +267,20 @@ def test_observations_agree_with_diagnoses(frames: dict[str, pl.DataFrame]) -> N
     mean_htn = systolic.filter(pl.col("patient_id").is_in(hypertensive))["value_numeric"].mean()
     mean_rest = systolic.filter(~pl.col("patient_id").is_in(hypertensive))["value_numeric"].mean()
     assert mean_htn > mean_rest + 8  # type: ignore[operator]
-    egfr = observations.filter(pl.col("code") == "1011481000000105")
-    assert (egfr.filter(pl.col("patient_id").is_in(ckd))["value_numeric"] < 60).all()
+    ckd_onset = (
+        conditions.filter(pl.col("key") == "chronic_kidney_disease")
+        .group_by("patient_id")
+        .agg(onset=pl.col("onset_date").min())
+    )
+    egfr = observations.filter(pl.col("code") == "1011481000000105").join(
+        ckd_onset, on="patient_id", how="left"
+    )
+    after = egfr.filter(pl.col("observation_date") >= pl.col("onset"))
+    before = egfr.filter(pl.col("onset").is_null() | (pl.col("observation_date") < pl.col("onset")))
+    assert after.height > 0 and before.height > 0
+    assert (after["value_numeric"] < 60).all()
+    assert (before["value_numeric"] >= 60).all()
+    assert egfr.filter(pl.col("patient_id").is_in(ckd)).height >= after.height
 
     pressures = observations.filter(pl.col("code").is_in(["271649006", "271650006"])).pivot(
         on="code", index=["encounter_id", "patient_id"], values="value_numeric",

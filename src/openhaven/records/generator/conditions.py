@@ -160,6 +160,21 @@ def draw_rows(
     )
 
 
+def diagnosed_by(
+    rows: ConditionRows, keys: tuple[str, ...], patient: Ints, day: Ints, patient_count: int
+) -> Bools:
+    """For each (patient, day): had the patient been diagnosed with any of ``keys`` by then?
+
+    Events use this rather than "has the condition at all" so that nothing anticipates a
+    diagnosis: no high HbA1c years before diabetes, no foot checks before it either.
+    """
+    first = np.full(patient_count, np.iinfo(np.int64).max, dtype=np.int64)
+    chosen = np.isin(rows.condition, [CONDITION_INDEX[k] for k in keys])
+    np.minimum.at(first, rows.patient[chosen], rows.onset_day[chosen])
+    result: Bools = day >= first[patient]
+    return result
+
+
 def conditions_table(
     block_index: int,
     patient_ids: pa.Array,

@@ -28,7 +28,7 @@ from openhaven.records.generator.arrow_columns import (
     pick,
 )
 from openhaven.records.generator.care_catalogue import MEASUREMENTS, SMOKING_TEXT
-from openhaven.records.generator.conditions import ConditionPresence
+from openhaven.records.generator.conditions import ConditionRows, diagnosed_by
 from openhaven.records.generator.encounters import FACE_TO_FACE, EncounterRows
 from openhaven.records.generator.patients import PatientBlock
 from openhaven.records.schema import OBSERVATIONS
@@ -64,78 +64,85 @@ def _taken(rng: np.random.Generator, probability: np.ndarray) -> Ints:
 def draw_observations(
     rng: np.random.Generator,
     patients: PatientBlock,
-    presence: ConditionPresence,
+    conditions: ConditionRows,
     encounters: EncounterRows,
 ) -> ObservationRows:
     p = encounters.patient
+    n = patients.count
     age = patients.age[p]
     adult = age >= 18
     in_person = np.isin(encounters.kind, FACE_TO_FACE)
-    hypertensive = presence.of("hypertension")
-    diabetic = presence.any_of("type_2_diabetes", "type_1_diabetes")
-    ckd = presence.of("chronic_kidney_disease")
-    vascular = presence.any_of("coronary_heart_disease", "stroke", "type_2_diabetes")
-    af = presence.of("atrial_fibrillation")
-    parts = _Parts([], [], [])
-    n = patients.count
 
-    # Blood pressure: a per-patient level, each reading scattered around it.
+    def by_then(*keys: str) -> Bools:
+        """Per encounter: had the patient been diagnosed with any of ``keys`` by its date?"""
+        return diagnosed_by(conditions, keys, p, encounters.start_day, n)
+
+    hypertensive = by_then("hypertension")
+    diabetic = by_then("type_2_diabetes", "type_1_diabetes")
+    ckd = by_then("chronic_kidney_disease")
+    vascular = by_then("coronary_heart_disease", "stroke", "type_2_diabetes")
+    af = by_then("atrial_fibrillation")
+    obese_coded = by_then("obesity")
+    parts = _Parts([], [], [])
+
+    # Blood pressure: a per-patient level, each reading scattered around it; higher once
+    # hypertension is diagnosed (as it is what led to the diagnosis).
     systolic_level = np.where(
-        patients.age >= 18,
-        112 + 0.42 * np.maximum(patients.age - 20, 0) + 12 * hypertensive,
-        92 + 1.1 * patients.age,
+        patients.age >= 18, 112 + 0.42 * np.maximum(patients.age - 20, 0), 92 + 1.1 * patients.age
     ) + rng.normal(0, 9, n)
     diastolic_level = np.where(
-        patients.age >= 18, 70 + 0.12 * np.clip(patients.age - 20, 0, 40) + 6 * hypertensive, 60
+        patients.age >= 18, 70 + 0.12 * np.clip(patients.age - 20, 0, 40), 60
     ) + rng.normal(0, 6, n)
-    chance = np.where(adult, 0.2 + 0.35 * hypertensive[p] + 0.1 * (age >= 65), 0.01) * in_person
+    chance = np.where(adult, 0.2 + 0.35 * hypertensive + 0.1 * (age >= 65), 0.01) * in_person
     at = _taken(rng, chance)
-    systolic = np.clip(np.rint(systolic_level[p[at]] + rng.normal(0, 7, at.size)), 80, 230)
-    diastolic = np.clip(np.rint(diastolic_level[p[at]] + rng.normal(0, 5, at.size)), 40, 130)
-    diastolic = np.minimum(diastolic, systolic - 20)
+    systolic = systolic_level[p[at]] + 12 * hypertensive[at] + rng.normal(0, 7, at.size)
+    diastolic = diastolic_level[p[at]] + 6 * hypertensive[at] + rng.normal(0, 5, at.size)
+    systolic = np.clip(np.rint(systolic), 80, 230)
+    diastolic = np.minimum(np.clip(np.rint(diastolic), 40, 130), systolic - 20)
     parts.add(at, "systolic", systolic)
     parts.add(at, "diastolic", diastolic)
 
     # Body size: BMI with the weight and height it was computed from.
-    obese_coded = presence.of("obesity")
-    chance = np.where(adult, 0.1 + 0.12 * (obese_coded[p] | diabetic[p]), 0.03) * in_person
+    chance = np.where(adult, 0.1 + 0.12 * (obese_coded | diabetic), 0.03) * in_person
     at = _taken(rng, chance)
     bmi = np.round(patients.bmi[p[at]] + rng.normal(0, 0.5, at.size), 1)
-    bmi = np.where(obese_coded[p[at]], np.maximum(bmi, 30.0), bmi)
+    bmi = np.where(obese_coded[at], np.maximum(bmi, 30.0), bmi)
     height = patients.height_cm[p[at]]
     weight = np.round(bmi * (height / 100) ** 2, 1)
     parts.add(at, "bmi", bmi)
     parts.add(at, "weight", weight)
     parts.add(at, "height", height)
 
-    # HbA1c, mmol/mol: diabetic around 58, otherwise in the normal range.
-    hba1c_level = np.where(diabetic, rng.normal(58, 11, n), rng.normal(37, 3, n))
-    chance = np.where(diabetic[p], 0.35, np.where(age >= 40, 0.03, 0.0))
+    # HbA1c, mmol/mol: around 58 once diabetic, otherwise in the normal range.
+    diabetic_level = rng.normal(58, 11, n)
+    normal_level = rng.normal(37, 3, n)
+    chance = np.where(diabetic, 0.35, np.where(age >= 40, 0.03, 0.0))
     at = _taken(rng, chance)
-    hba1c = np.rint(hba1c_level[p[at]] + rng.normal(0, 3, at.size))
-    hba1c = np.where(diabetic[p[at]], np.clip(hba1c, 40, 130), np.clip(hba1c, 25, 47))
+    level = np.where(diabetic[at], diabetic_level[p[at]], normal_level[p[at]])
+    hba1c = np.rint(level + rng.normal(0, 3, at.size))
+    hba1c = np.where(diabetic[at], np.clip(hba1c, 40, 130), np.clip(hba1c, 25, 47))
     parts.add(at, "hba1c", hba1c)
 
-    # eGFR, mL/min/1.73m2: under 60 with CKD, falling with age otherwise.
-    egfr_level = np.where(ckd, rng.normal(45, 9, n), 112 - 0.7 * patients.age + rng.normal(0, 9, n))
-    chance = np.where(ckd[p], 0.35, np.where(diabetic[p] | hypertensive[p], 0.12, 0.02 * adult))
+    # eGFR, mL/min/1.73m2: under 60 once CKD is diagnosed, falling with age otherwise.
+    ckd_level = rng.normal(45, 9, n)
+    normal_level = 112 - 0.7 * patients.age + rng.normal(0, 9, n)
+    chance = np.where(ckd, 0.35, np.where(diabetic | hypertensive, 0.12, 0.02 * adult))
     at = _taken(rng, chance)
-    egfr = np.rint(egfr_level[p[at]] + rng.normal(0, 3, at.size))
-    egfr = np.where(ckd[p[at]], np.clip(egfr, 8, 59), np.clip(egfr, 60, 130))
+    level = np.where(ckd[at], ckd_level[p[at]], normal_level[p[at]])
+    egfr = np.rint(level + rng.normal(0, 3, at.size))
+    egfr = np.where(ckd[at], np.clip(egfr, 8, 59), np.clip(egfr, 60, 130))
     parts.add(at, "egfr", egfr)
 
-    # Total cholesterol, mmol/L.
-    chance = np.where(vascular[p], 0.12, np.where(age >= 40, 0.03, 0.0))
+    # Total cholesterol, mmol/L: lower on treatment after a vascular diagnosis.
+    chance = np.where(vascular, 0.12, np.where(age >= 40, 0.03, 0.0))
     at = _taken(rng, chance)
-    cholesterol = np.round(
-        np.clip(rng.normal(5.0, 1.0, at.size) - 0.6 * vascular[p[at]], 2.5, 9.5), 1
-    )
+    cholesterol = np.round(np.clip(rng.normal(5.0, 1.0, at.size) - 0.6 * vascular[at], 2.5, 9.5), 1)
     parts.add(at, "cholesterol", cholesterol)
 
     # Heart rate, faster and more variable in atrial fibrillation.
-    chance = np.where(af[p], 0.3, 0.08) * in_person
+    chance = np.where(af, 0.3, 0.08) * in_person
     at = _taken(rng, chance)
-    rate = np.where(af[p[at]], rng.normal(88, 16, at.size), rng.normal(74, 10, at.size))
+    rate = np.where(af[at], rng.normal(88, 16, at.size), rng.normal(74, 10, at.size))
     parts.add(at, "heart_rate", np.clip(np.rint(rate), 40, 180))
 
     # Smoking status (text-valued).

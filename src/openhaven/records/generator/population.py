@@ -61,9 +61,9 @@ def generate_block(
     condition_rows = conditions.draw_rows(rng, block, presence)
     encounter_rows = encounters.draw_encounters(rng, block, presence, condition_rows)
     encounter_ids = encounters.encounter_ids(block_index, encounter_rows.count)
-    observation_rows = observations.draw_observations(rng, block, presence, encounter_rows)
+    observation_rows = observations.draw_observations(rng, block, condition_rows, encounter_rows)
     medication_rows = treatments.draw_medications(rng, block, condition_rows, encounter_rows)
-    procedure_rows = treatments.draw_procedures(rng, block, presence, encounter_rows)
+    procedure_rows = treatments.draw_procedures(rng, block, condition_rows, encounter_rows)
     note_rows = notes.draw_notes(rng, encounter_rows)
 
     for rows in (encounter_rows.count, observation_rows.encounter.size):

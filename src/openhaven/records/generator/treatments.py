@@ -21,7 +21,7 @@ from openhaven.records.generator.care_catalogue import (
     MEDICINES,
     PROCEDURES,
 )
-from openhaven.records.generator.conditions import ALL_CONDITIONS, ConditionPresence, ConditionRows
+from openhaven.records.generator.conditions import ALL_CONDITIONS, ConditionRows, diagnosed_by
 from openhaven.records.generator.encounters import EncounterRows
 from openhaven.records.generator.patients import PatientBlock
 from openhaven.records.schema import MEDICATIONS
@@ -133,7 +133,7 @@ class ProcedureRows:
 def draw_procedures(
     rng: np.random.Generator,
     patients: PatientBlock,
-    presence: ConditionPresence,
+    conditions: ConditionRows,
     encounters: EncounterRows,
 ) -> ProcedureRows:
     p = encounters.patient
@@ -144,7 +144,7 @@ def draw_procedures(
     emergency = encounters.is_kind("emergency")
     inpatient = encounters.is_kind("inpatient")
     has = {
-        key: presence.of(key)[p]
+        key: diagnosed_by(conditions, (key,), p, encounters.start_day, patients.count)
         for key in (
             "type_2_diabetes",
             "type_1_diabetes",
