@@ -70,7 +70,7 @@ def revoke_token(
     session: Session, haven: Haven, token_id: int, *, actor: str, owner: Account | None = None
 ) -> ApiToken:
     """Revoke a token; with ``owner`` given, only that account's own tokens are found."""
-    record = repository.token_by_id(session, token_id)
+    record = repository.token_by_id(session, token_id) if 1 <= token_id < 2**31 else None
     if record is None or (owner is not None and record.account_id != owner.id):
         raise NotFound(f"No token {token_id}", Location(field="token_id"))
     if record.revoked_at is None:

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from openhaven.core.errors import OpenHavenError, PermissionDenied
+from openhaven.core.errors import Location, NotFound, OpenHavenError, PermissionDenied
 from openhaven.identity.actors import actor_for
 from openhaven.identity.api_tokens import find_token
 from openhaven.identity.models import Account, SignInSession
@@ -109,11 +109,17 @@ def _project_reference(session: Session, value: str) -> Resource | None:
     return Resource(project=value)
 
 
+#: the largest id an integer column holds on both engines (PostgreSQL's 32-bit INTEGER)
+LARGEST_ID = 2**31 - 1
+
+
 def _output(session: Session, value: str) -> Resource | None:
     from openhaven.outputs.models import Output
 
     if not value.isdigit():
         return None
+    if not 1 <= int(value) <= LARGEST_ID:
+        raise NotFound(f"No output {value}", Location(field="output_id"))
     found = session.get(Output, int(value))
     if found is None:
         return None

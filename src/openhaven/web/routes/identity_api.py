@@ -19,6 +19,7 @@ from openhaven.identity.models import Account
 from openhaven.web.actions import ALL_ROLES, register_action, requires
 from openhaven.web.credentials import credentials
 from openhaven.web.dependencies import db, haven
+from openhaven.web.error_schema import ErrorAnswer
 from openhaven.web.routes.identity_pages import MANAGE_OWN
 
 router = APIRouter(prefix="/api")
@@ -84,7 +85,9 @@ def list_tokens(request: Request, session: Session = Depends(db)) -> list[dict[s
 
 
 @router.post("/tokens", dependencies=[requires(ISSUE_TOKEN)], response_model=IssuedToken,
-             status_code=201)
+             status_code=201, responses={
+                 404: {"model": ErrorAnswer, "description": "No such project"},
+                 409: {"model": ErrorAnswer, "description": "The account is disabled"}})
 def issue_token(
     request: Request, body: TokenRequest, session: Session = Depends(db),
     h: Haven = Depends(haven),
