@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from openhaven.core.errors import InvalidInput
 from openhaven.records import nhs_number
 from openhaven.records.generator import generate_population, generate_to_parquet, write_parquet
 from openhaven.records.generator import population as population_module
@@ -91,8 +92,9 @@ def test_zero_patients_gives_empty_tables_and_a_negative_count_is_refused() -> N
     empty = generate_population(0)
     assert all(table.num_rows == 0 for table in empty.values())
     assert empty["notes"].schema.equals(TABLES[-1].arrow_schema())
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(InvalidInput, match="negative") as refused:
         generate_population(-1)
+    assert refused.value.location is not None and refused.value.location.field == "patients"
 
 
 def test_record_keys_are_unique_in_every_table(frames: dict[str, pl.DataFrame]) -> None:
@@ -402,7 +404,7 @@ def test_write_parquet_refuses_a_table_that_does_not_match_the_model(
 ) -> None:
     bad = dict(arrow_population)
     bad["notes"] = bad["notes"].drop_columns(["text"])
-    with pytest.raises(ValueError, match="notes"):
+    with pytest.raises(InvalidInput, match=r"notes.*missing columns \['text'\]"):
         write_parquet(bad, tmp_path / "bad")
     assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
 

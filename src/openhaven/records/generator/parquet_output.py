@@ -17,9 +17,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from openhaven.core.errors import InvalidInput, Location
 from openhaven.records.generator.population import (
     BLOCK_PATIENTS,
     DEFAULT_AS_OF,
+    check_patient_count,
     iter_blocks,
 )
 from openhaven.records.schema import TABLES, TABLES_BY_NAME
@@ -45,11 +47,30 @@ def _temporary_path(final: Path) -> Path:
 
 
 def _check_schema(name: str, table: pa.Table) -> None:
+    """Refuse a table the record model does not know, or one whose columns differ from it;
+    the message names the table and columns, never a value."""
     if name not in TABLES_BY_NAME:
-        raise ValueError(f"no record table called {name!r}")
+        raise InvalidInput(
+            f"there is no record table called {name!r}; tables are {', '.join(TABLES_BY_NAME)}",
+            Location(field=name),
+        )
     expected = TABLES_BY_NAME[name].arrow_schema()
     if not table.schema.equals(expected):
-        raise ValueError(f"table {name!r} does not have the record model's columns and types")
+        raise InvalidInput(
+            f"table {name!r} does not match the record model: {_difference(expected, table)}",
+            Location(field=name),
+        )
+
+
+def _difference(expected: pa.Schema, table: pa.Table) -> str:
+    missing = [n for n in expected.names if n not in table.schema.names]
+    extra = [n for n in table.schema.names if n not in expected.names]
+    if missing or extra:
+        return f"missing columns {missing}, unexpected columns {extra}"
+    retyped = [f.name for f in expected if not table.schema.field(f.name).equals(f)]
+    if retyped:
+        return f"columns with another type or nullability {retyped}"
+    return "columns in another order"
 
 
 def write_parquet(population: Mapping[str, pa.Table], out_dir: Path) -> dict[str, Path]:
@@ -123,8 +144,9 @@ def generate_to_parquet(
     whole blocks of ``BLOCK_PATIENTS``) and speed on ``workers``: the number of threads
     generating blocks while this one writes (default: ``population.default_workers``).
     """
-    if patients < 0:
-        raise ValueError("the number of patients cannot be negative")
+    check_patient_count(patients)
+    if chunk_size < 1:
+        raise InvalidInput("the chunk size must be at least one", Location(field="chunk_size"))
     blocks_per_write = max(1, -(-chunk_size // BLOCK_PATIENTS))
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = {spec.name: 0 for spec in TABLES}

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import pyarrow as pa
 
+from openhaven.core.errors import InvalidInput, Location
 from openhaven.records.generator import (
     conditions,
     encounters,
@@ -29,6 +30,7 @@ from openhaven.records.generator import (
     treatments,
 )
 from openhaven.records.generator.arrow_columns import EPOCH
+from openhaven.records.generator.nhs_numbers import MAX_PATIENTS
 from openhaven.records.schema import TABLES
 
 BLOCK_PATIENTS = 50_000
@@ -38,6 +40,16 @@ DEFAULT_AS_OF = dt.date(2026, 1, 1)
 MAX_DEFAULT_WORKERS = 4
 #: Below this many patients blocks are made one after another.
 PARALLEL_FROM_PATIENTS = 4 * BLOCK_PATIENTS
+
+
+def check_patient_count(patients: int) -> None:
+    """Refuse a negative count, and one beyond what distinct NHS numbers allow."""
+    if patients < 0:
+        raise InvalidInput("the number of patients cannot be negative", Location(field="patients"))
+    if patients > MAX_PATIENTS:
+        raise InvalidInput(
+            f"at most {MAX_PATIENTS:,} patients can be generated", Location(field="patients")
+        )
 
 
 def block_bounds(patient_count: int) -> list[tuple[int, int, int]]:
@@ -158,8 +170,7 @@ def generate_population(
     table has exactly the schema of ``openhaven.records.schema``; a table holds one chunk
     per block (the blocks are not copied into one).
     """
-    if patients < 0:
-        raise ValueError("the number of patients cannot be negative")
+    check_patient_count(patients)
     parts: dict[str, list[pa.Table]] = {spec.name: [] for spec in TABLES}
     for block in iter_blocks(patients, seed=seed, as_of=as_of, workers=workers):
         for name, table in block.items():
