@@ -1,6 +1,7 @@
 """England's age/sex structure and age-specific mortality, the skeleton of the population.
 
-Sources (figures rounded; they shape a synthetic population, they are not statistics):
+Sources (figures rounded and approximate; they shape a synthetic population, they are not
+statistics to quote):
 
 - Population by five-year age band and sex: ONS, *Population estimates for England and
   Wales: mid-2022* (table MYE2, England), rounded to the nearest 10,000.
