@@ -485,3 +485,16 @@ def test_notes_mention_only_conditions_already_diagnosed(
         assert (joined["first_onset"] <= joined["note_date"]).all(), condition.key
         checked += joined.height
     assert checked > 1_000
+
+
+def test_every_date_respects_another_extract_date() -> None:
+    as_of = dt.date(2019, 3, 31)
+    population = generate_population(1_500, seed=4, as_of=as_of)
+    for spec in TABLES:
+        for column in spec.columns:
+            if column.type.value == "date":
+                values = population[spec.name][column.name].drop_null().to_pylist()
+                assert values, (spec.name, column.name)
+                assert max(values) <= as_of, (spec.name, column.name)
+    births = population["patients"]["date_of_birth"].to_pylist()
+    assert min(births) >= dt.date(1910, 1, 1)
