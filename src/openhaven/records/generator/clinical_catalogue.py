@@ -5,10 +5,10 @@ record it the way a GP system does (SNOMED CT) or a hospital does (ICD-10).
 
 How common each condition is, by age decade, is set so that the whole population lands
 near the recorded prevalence in the Quality and Outcomes Framework (NHS England, QOF
-2022-23, approximately: hypertension 14.4 %, diabetes 7.5 % of 17+, asthma 6.5 %, COPD 1.9 %, CHD 3.0 %,
-atrial fibrillation 2.2 %, heart failure 1.0 %, CKD 4.0 % of 18+, stroke/TIA 1.9 %,
-depression 13.2 % of 18+, dementia 0.7 %, cancer 3.5 %, epilepsy 0.8 % of 18+,
-obesity 9.5 % of 18+); age gradients follow the Health Survey for England and the
+2022-23, approximately: hypertension 14.4 %, diabetes 7.5 % of 17+, asthma 6.5 %,
+COPD 1.9 %, CHD 3.0 %, atrial fibrillation 2.2 %, heart failure 1.0 %, CKD 4.0 % of 18+,
+stroke/TIA 1.9 %, depression 13.2 % of 18+, dementia 0.7 %, cancer 3.5 %, epilepsy 0.8 %
+of 18+, obesity 9.5 % of 18+); age gradients follow the Health Survey for England and the
 conditions' epidemiology. Risk factors multiply the probability: obesity raises diabetes,
 hypertension and osteoarthritis; diabetes and hypertension raise CKD, CHD and stroke;
 smoking raises COPD, lung cancer and CHD; South Asian and Black heritage raise type 2
