@@ -135,3 +135,8 @@ def _succeeded(
     repository.add(session, SignInAttempt(name_digest=name_digest(email), succeeded=True, at=now))
     record_event(haven, "sign_in.succeeded", actor=account.reference, subject=account.reference,
                  details={"method": method})
+
+
+def record_success(session: Session, haven: Haven, account: Account, method: str) -> None:
+    """Record a sign-in completed another way (an identity provider, with no second factor)."""
+    _succeeded(session, haven, account.person.email, account, utc_now(), method)

@@ -21,6 +21,7 @@ from openhaven.core.errors import OpenHavenError, PermissionDenied
 from openhaven.core.haven import Haven
 from openhaven.identity import accounts, api_tokens, sessions, sign_in
 from openhaven.identity.models import Account
+from openhaven.identity.oidc import oidc_settings
 from openhaven.identity.second_factor import provisioning_uri
 from openhaven.web.actions import ALL_ROLES, EVERYONE, register_action, requires
 from openhaven.web.credentials import (
@@ -47,7 +48,7 @@ MANAGE_OWN = register_action(
 )
 
 
-def _local(next_path: str | None) -> str:
+def local_path(next_path: str | None) -> str:
     """Only a path on this site may be a redirect target (no open redirects)."""
     if next_path and next_path.startswith("/") and not next_path.startswith(("//", "/\\")):
         return next_path
@@ -70,14 +71,15 @@ def _sign_in_page(request: Request, next_path: str, message: str | None = None,
                   status_code: int = 200) -> Response:
     prepare_anonymous_csrf(request)
     response = page(request, "sign_in.html", status_code=status_code, next_path=next_path,
-                    message=message)
+                    message=message,
+                    oidc_enabled=oidc_settings(request.app.state.haven) is not None)
     ensure_csrf_cookie(request, response)
     return response
 
 
 @router.get("/sign-in", dependencies=[requires(SIGN_IN)])
 def sign_in_form(request: Request, next: str | None = None) -> Response:
-    return _sign_in_page(request, _local(next))
+    return _sign_in_page(request, local_path(next))
 
 
 @router.post("/sign-in", dependencies=[requires(SIGN_IN)])
@@ -89,7 +91,7 @@ def sign_in_submit(
     session: Session = Depends(db),
     h: Haven = Depends(haven),
 ) -> Response:
-    target = _local(next)
+    target = local_path(next)
     checked = sign_in.check_password(session, h, email, password)
     if checked.account is None:
         return _committed(session, _sign_in_page(request, target, checked.refusal, 401))
@@ -114,7 +116,7 @@ def second_factor_form(
     found = credentials(request, session)
     if found.via != "pending":
         return RedirectResponse("/sign-in", status_code=303)
-    return page(request, "second_factor.html", next_path=_local(next), message=None)
+    return page(request, "second_factor.html", next_path=local_path(next), message=None)
 
 
 @router.post("/sign-in/second-factor", dependencies=[requires(SIGN_IN)])
@@ -131,9 +133,9 @@ def second_factor_submit(
     refusal = sign_in.check_second_factor(session, h, found.account, code)
     if refusal is not None:
         return _committed(session, page(request, "second_factor.html", status_code=401,
-                                        next_path=_local(next), message=refusal))
+                                        next_path=local_path(next), message=refusal))
     token = sessions.promote(session, found.sign_in_session)
-    response = RedirectResponse(_local(next), status_code=303)
+    response = RedirectResponse(local_path(next), status_code=303)
     _set_session_cookie(request, response, token)
     return _committed(session, response)
 
