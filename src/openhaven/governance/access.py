@@ -150,16 +150,15 @@ def refresh_access_states(
         suspended = bool(missing)
         state = repository.access_state_of(session, person.id)
         if state is None:
+            # The first look is a baseline: a person who never had access was not "suspended".
             repository.add(session, PersonAccessState(
                 person_id=person.id, suspended=suspended, changed_at=moment))
-            if not suspended:
-                continue
-        elif state.suspended == suspended:
             continue
-        else:
-            state.suspended = suspended
-            state.changed_at = moment
-            repository.save(session)
+        if state.suspended == suspended:
+            continue
+        state.suspended = suspended
+        state.changed_at = moment
+        repository.save(session)
         projects = [p.reference for p in repository.projects_of_person(session, person.id)]
         action = "person.access_suspended" if suspended else "person.access_restored"
         details: dict[str, object] = {"projects": projects, "at": moment.isoformat()}
