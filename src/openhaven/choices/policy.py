@@ -31,7 +31,7 @@ STAGES = ("provisioning", "gp-ingest")
 PROVISIONING = "provisioning"
 GP_INGEST = "gp-ingest"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
-DEFAULT_PLANNING_CODES = ("PLAN",)
+DEFAULT_PLANNING_CODES: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Choices tests; pytest puts this folder on the path, so tests import choice_fixtures."""
