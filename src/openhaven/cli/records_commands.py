@@ -38,25 +38,28 @@ def generate(
 ) -> None:
     """Generate a synthetic England-like population (no real person in it)."""
     with reporting_errors(as_json=as_json):
-        from openhaven.records.generator import generate_population, write_parquet
+        from openhaven.records.generator import generate_population, generate_to_parquet
 
-        with _progress() as progress:
-            progress.add_task(f"Generating {patients:,} patients", total=None)
-            population = generate_population(patients, seed=seed)
         out.mkdir(parents=True, exist_ok=True)
+        files: object
         with _progress() as progress:
-            progress.add_task(f"Writing {output_format.value}", total=None)
+            progress.add_task(f"Generating {patients:,} patients as {output_format.value}",
+                              total=None)
             if output_format is OutputFormat.parquet:
-                files: object = {k: str(v) for k, v in write_parquet(population, out).items()}
-            elif output_format is OutputFormat.fhir_bundles:
-                from openhaven.records.fhir.writer import write_bundles
-
-                files = write_bundles(population, out)
+                # Streamed block by block: a million patients in well under a gigabyte.
+                rows = generate_to_parquet(patients, out, seed=seed)
+                files = {name: str(out / f"{name}.parquet") for name in rows}
             else:
-                from openhaven.records.fhir.writer import write_ndjson
+                population = generate_population(patients, seed=seed)
+                rows = {name: table.num_rows for name, table in population.items()}
+                if output_format is OutputFormat.fhir_bundles:
+                    from openhaven.records.fhir.writer import write_bundles
 
-                files = write_ndjson(population, out)
-        rows = {name: table.num_rows for name, table in population.items()}
+                    files = write_bundles(population, out)
+                else:
+                    from openhaven.records.fhir.writer import write_ndjson
+
+                    files = write_ndjson(population, out)
         if as_json:
             emit_json({"patients": patients, "seed": seed, "format": output_format.value,
                        "rows": rows, "out": str(out), "files": files})
