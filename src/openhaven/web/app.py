@@ -26,11 +26,12 @@ from openhaven.web.credentials import SignInRequired, install_template_globals
 from openhaven.web.dependencies import TEMPLATES, page
 from openhaven.web.haven_view import HavenView, static_folder
 from openhaven.web.routes import api, identity_api, identity_oidc, identity_pages, pages
+from openhaven.web.routes import choices as choices_routes
 from openhaven.web.security_headers import SecurityHeaders
 
 log = logging.getLogger("openhaven.web")
 ROUTERS = (pages.router, api.router, identity_pages.router, identity_api.router,
-           identity_oidc.router)
+           identity_oidc.router, choices_routes.router, choices_routes.pages)
 
 
 def create_app(haven: Haven) -> FastAPI:
