@@ -162,7 +162,7 @@ def set_roles(
     for held in list(person.roles):
         if held.role not in wanted:
             person.roles.remove(held)
-            session.delete(held)
+            repository.remove(session, held)
     existing = {held.role for held in person.roles}
     for role in sorted(wanted - existing):
         person.roles.append(PersonRole(role=role))

@@ -32,6 +32,21 @@ def save(session: Session) -> None:
     session.flush()
 
 
+def remove(session: Session, row: Base) -> None:
+    session.delete(row)
+    session.flush()
+
+
+def project_reference_of_output(session: Session, output_id: int) -> str | None:
+    """The reference of the project an output belongs to (for deciding scoped actions)."""
+    from openhaven.outputs.models import Output
+
+    statement = select(Project.reference).join(Output, Output.project_id == Project.id).where(
+        Output.id == output_id
+    )
+    return session.scalars(statement).first()
+
+
 def account_by_email(session: Session, email: str) -> Account | None:
     statement = select(Account).join(Person).where(Person.email == email.strip().lower())
     return session.scalars(statement).first()

@@ -26,6 +26,7 @@ from openhaven.identity.actors import actor_for
 from openhaven.identity.api_tokens import find_token
 from openhaven.identity.models import Account, SignInSession
 from openhaven.identity.policy import ANONYMOUS, Actor, Resource, decide
+from openhaven.identity.repository import project_reference_of_output
 from openhaven.identity.sessions import FULL, find_session
 
 SESSION_COOKIE = "openhaven_session"
@@ -114,19 +115,12 @@ LARGEST_ID = 2**31 - 1
 
 
 def _output(session: Session, value: str) -> Resource | None:
-    from openhaven.outputs.models import Output
-
     if not value.isdigit():
         return None
     if not 1 <= int(value) <= LARGEST_ID:
         raise NotFound(f"No output {value}", Location(field="output_id"))
-    found = session.get(Output, int(value))
-    if found is None:
-        return None
-    from openhaven.governance.models import Project
-
-    project = session.get(Project, found.project_id)
-    return None if project is None else Resource(project=project.reference)
+    reference = project_reference_of_output(session, int(value))
+    return None if reference is None else Resource(project=reference)
 
 
 register_resource_parameter("reference", _project_reference)
