@@ -125,3 +125,16 @@ def test_expired_unknown_and_revoked_tokens_get_401(world: World) -> None:
         answer = client.get("/api/projects", headers=_bearer(bad))
         assert answer.status_code == 401
         assert answer.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_listings_show_a_researcher_only_their_projects(world: World) -> None:
+    def listed(role: str | None, headers: dict[str, str] | None = None) -> set[str]:
+        answer = world.client(role).get("/api/projects", headers=headers or {})
+        return {project["reference"] for project in answer.json()["projects"]}
+
+    assert listed("researcher") == {world.project}
+    assert listed("auditor") == {world.project, world.other_project}
+    bound = world.token("auditor", "read", project=world.other_project)
+    assert listed(None, _bearer(bound)) == {world.other_project}
+    page = world.client("researcher").get("/projects").text
+    assert world.project in page and world.other_project not in page

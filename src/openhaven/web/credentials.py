@@ -25,7 +25,7 @@ from openhaven.core.errors import Location, NotFound, OpenHavenError, Permission
 from openhaven.identity.actors import actor_for
 from openhaven.identity.api_tokens import find_token
 from openhaven.identity.models import Account, SignInSession
-from openhaven.identity.policy import ANONYMOUS, Actor, Resource, decide
+from openhaven.identity.policy import ANONYMOUS, OVERSIGHT_ROLES, Actor, Resource, decide
 from openhaven.identity.repository import project_reference_of_output
 from openhaven.identity.sessions import FULL, find_session
 
@@ -125,6 +125,20 @@ def _output(session: Session, value: str) -> Resource | None:
 
 register_resource_parameter("reference", _project_reference)
 register_resource_parameter("output_id", _output)
+
+
+def visible_projects(request: Request, summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A listing as the actor may see it: every project for oversight roles, else their own;
+    a token bound to one project narrows it to that project."""
+    actor = _actor(request)
+    oversees = bool(actor.roles & OVERSIGHT_ROLES)
+    bound = None if actor.token is None else actor.token.project
+
+    def visible(reference: object) -> bool:
+        mine = oversees or reference in actor.projects
+        return mine and (bound is None or reference == bound)
+
+    return [summary for summary in summaries if visible(summary.get("reference"))]
 
 
 def expected_csrf(request: Request) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from openhaven import __version__
@@ -16,6 +16,7 @@ from openhaven.web.actions import (
     RECORDS_COUNT,
     requires,
 )
+from openhaven.web.credentials import visible_projects
 from openhaven.web.dependencies import db, view
 from openhaven.web.haven_view import HavenView
 
@@ -28,8 +29,10 @@ def health() -> dict[str, str]:
 
 
 @router.get("/projects", dependencies=[requires(PROJECT_READ)])
-def projects(session: Session = Depends(db), v: HavenView = Depends(view)) -> dict[str, Any]:
-    return {"projects": v.projects(session)}
+def projects(
+    request: Request, session: Session = Depends(db), v: HavenView = Depends(view)
+) -> dict[str, Any]:
+    return {"projects": visible_projects(request, v.projects(session))}
 
 
 @router.get("/projects/{reference}", dependencies=[requires(PROJECT_READ)])

@@ -14,6 +14,7 @@ from openhaven.web.actions import (
     RECORDS_COUNT,
     requires,
 )
+from openhaven.web.credentials import visible_projects
 from openhaven.web.dependencies import db, page, view
 from openhaven.web.haven_view import HavenView
 
@@ -26,7 +27,7 @@ def home(
 ) -> HTMLResponse:
     return page(
         request, "home.html", stages=v.demo_stages(), counts=v.record_counts(),
-        projects=v.projects(session), ledger=v.ledger(limit=10),
+        projects=visible_projects(request, v.projects(session)), ledger=v.ledger(limit=10),
     )
 
 
@@ -39,7 +40,7 @@ def records(request: Request, v: HavenView = Depends(view)) -> HTMLResponse:
 def projects(
     request: Request, session: Session = Depends(db), v: HavenView = Depends(view)
 ) -> HTMLResponse:
-    return page(request, "projects.html", projects=v.projects(session))
+    return page(request, "projects.html", projects=visible_projects(request, v.projects(session)))
 
 
 @router.get("/projects/{reference}", dependencies=[requires(PROJECT_READ)])
