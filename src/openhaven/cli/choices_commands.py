@@ -283,3 +283,26 @@ def exempt_command(
         else:
             console.print(f"Exemption recorded on {reference}: {summary['basis_in_words']}",
                           highlight=False)
+
+
+@choices_app.command("ingest-gp")
+def ingest_gp_command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="GP-sourced files or folders.")],
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest GP-sourced records, keeping out patients with a Type 1 objection in force."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.choices.type1 import ingest_gp_records
+
+        haven = open_haven(home)
+        with governance_session(haven) as session:
+            result, found = ingest_gp_records(session, haven, list(paths), actor=ACTOR)
+        body = {**result.as_dict(), "withheld_by_type1": found.withheld_patients}
+        if as_json:
+            emit_json(body)
+        else:
+            console.print(f"Ingested {result.ingested}; {found.withheld_patients:,} patient(s) "
+                          "kept out by Type 1 objections")

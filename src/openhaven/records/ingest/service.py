@@ -13,10 +13,12 @@ The order is what keeps the store safe:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from openhaven.core.clock import today, utc_now
 from openhaven.core.errors import InvalidInput, Location
@@ -58,8 +60,20 @@ class IngestResult:
         }
 
 
-def ingest_paths(haven: Haven, paths: Sequence[Path], *, actor: str = "custodian") -> IngestResult:
-    """Load files and folders (walked) of any registered format into the record store."""
+#: A filter over the staged tables, run before the haven's rules: it returns the tables with
+#: rows taken out (patients' Type 1 objections at GP ingest, see ``openhaven.choices.type1``).
+StagedFilter = Callable[[dict[str, pa.Table]], dict[str, pa.Table]]
+
+
+def ingest_paths(
+    haven: Haven, paths: Sequence[Path], *, actor: str = "custodian",
+    withhold: StagedFilter | None = None,
+) -> IngestResult:
+    """Load files and folders (walked) of any registered format into the record store.
+
+    ``withhold``, when given, removes staged rows before anything else sees them (the rows
+    never reach the store, the rules or the quarantine report).
+    """
     chosen, skipped = _files_to_read(paths)
     staging = Staging()
     readers: dict[str, FormatReader] = {}
@@ -74,6 +88,8 @@ def ingest_paths(haven: Haven, paths: Sequence[Path], *, actor: str = "custodian
         raise _invalid(staging)
 
     tables = staging.tables()
+    if withhold is not None:
+        tables = withhold(tables)
     with open_store(haven.paths.record_store) as session:
         stored = session.query("SELECT patient_id, date_of_birth FROM patients")
         verdict = apply_rules(tables, staging.parse_quarantine, stored, today())
