@@ -197,3 +197,15 @@ def test_a_draft_can_be_edited_in_place(session: Session, haven: Haven, cast: Ca
     record = service.revise_request(session, haven, project.reference,
                                     actor=cast.lead.reference, changes={"title": "Asthma"})
     assert record.version == 1 and record.content["title"] == "Asthma"
+
+
+def test_commercial_use_is_flagged_for_the_public_register(
+    session: Session, haven: Haven, cast: Cast
+) -> None:
+    project = approved(session, haven, cast, organisation=cast.company, commercial=True,
+                       request_details={"declared_uses": ["product-development"]})
+    summary = service.project_summary(project)
+    assert summary["commercial"] is True
+    assert summary["register_flags"] == ["commercial-on-register"]
+    plain = approved(session, haven, cast)
+    assert service.project_summary(plain)["register_flags"] == []

@@ -329,7 +329,16 @@ def project_summary(project: Project) -> dict[str, Any]:
         "identifiability": str(project.identifiability),
         "approved_at": _iso(project.approved_at),
         "expires_at": _iso(project.expires_at),
+        "register_flags": _register_flags(project),
     }
+
+
+def _register_flags(project: Project) -> list[str]:
+    """Flags screening raised for the public register (``commercial-on-register``)."""
+    screened = [r.screening for r in project.requests if r.screening]
+    if not screened:
+        return ["commercial-on-register"] if project.commercial else []
+    return [rule["id"] for rule in screened[-1].get("fired", []) if rule["outcome"] == "flag"]
 
 
 def _next_reference(session: Session, year: int) -> str:
