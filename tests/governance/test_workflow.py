@@ -6,6 +6,8 @@ import json
 
 import pytest
 from governance_cast import Cast, approved, make_project, submitted
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -13,6 +15,13 @@ from sqlalchemy.orm import Session
 from openhaven.core.errors import Conflict, PermissionDenied
 from openhaven.core.haven import Haven
 from openhaven.governance import service, workflow
+from openhaven.governance.models import (
+    ConflictOfInterest,
+    Person,
+    PersonRole,
+    Project,
+    ProjectMember,
+)
 from openhaven.governance.policy import POLICY_FILE_NAME, default_policy_text
 from openhaven.governance.views import queue_entry, request_detail
 from openhaven.ledger import read_entries
@@ -209,3 +218,27 @@ def test_commercial_use_is_flagged_for_the_public_register(
     assert summary["register_flags"] == ["commercial-on-register"]
     plain = approved(session, haven, cast)
     assert service.project_summary(plain)["register_flags"] == []
+
+
+ROLE_SETS = st.sets(st.sampled_from(["researcher", "committee_member", "output_checker",
+                                     "custodian_admin", "auditor"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(roles=ROLE_SETS, is_lead=st.booleans(), on_team=st.booleans(),
+       conflicted=st.booleans())
+def test_who_may_vote_is_exactly_an_independent_unconflicted_committee_member(
+    roles: set[str], is_lead: bool, on_team: bool, conflicted: bool
+) -> None:
+    member = Person(id=7, display_name="M", email="m@x.org",
+                    roles=[PersonRole(role=role) for role in roles])
+    lead_id = 7 if is_lead else 1
+    people_on_team = {lead_id} | ({7} if on_team else set())
+    project = Project(
+        lead_id=lead_id,
+        members=[ProjectMember(person_id=pid, role_in_project="member")
+                 for pid in sorted(people_on_team)],
+        conflicts=[ConflictOfInterest(person_id=7, reason="r")] if conflicted else [],
+    )
+    independent = "committee_member" in roles and not (is_lead or on_team or conflicted)
+    assert (workflow.committee_may_vote(project, member) is None) == independent
