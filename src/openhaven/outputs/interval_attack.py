@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linprog
+from scipy.sparse import csr_array
 
 Cell = tuple[int, int]
 
@@ -65,33 +66,78 @@ def feasible_intervals(
     *,
     nonnegative: bool = True,
     relations: Sequence[Sequence[Cell]] | None = None,
+    only: Iterable[Cell] | None = None,
 ) -> dict[Cell, Interval]:
-    """The interval each hidden cell can take given everything else that is published."""
+    """The interval each hidden cell (or each of ``only``) can take given what is published.
+
+    Hidden cells that share no relation, directly or through other hidden cells, cannot
+    inform each other, so each connected group is solved as its own (small) program.
+    """
     values = np.asarray(table, dtype=float)
-    hidden_cells = sorted(set(hidden))
-    if not hidden_cells:
+    hidden_set = set(hidden)
+    if not hidden_set:
         return {}
-    index = {cell: k for k, cell in enumerate(hidden_cells)}
-    rows, rhs = [], []
+    equations = []
     for relation in relations if relations is not None else table_relations(values.shape):
         *parts, total = relation
-        coefficients = np.zeros(len(hidden_cells))
-        constant = 0.0
-        for cell, sign in [*((p, 1.0) for p in parts), (total, -1.0)]:
-            if cell in index:
-                coefficients[index[cell]] += sign
-            else:
-                constant += sign * values[cell]
-        if coefficients.any():
-            rows.append(coefficients)
-            rhs.append(-constant)
-    a_eq = np.array(rows) if rows else None
-    b_eq = np.array(rhs) if rows else None
+        terms = [(cell, sign) for cell, sign in [*((p, 1.0) for p in parts), (total, -1.0)]]
+        unknown = [(c, sign) for c, sign in terms if c in hidden_set]
+        if unknown:
+            constant = sum(sign * values[c] for c, sign in terms if c not in hidden_set)
+            equations.append((unknown, -float(constant)))
+    wanted = hidden_set if only is None else set(only) & hidden_set
+    intervals: dict[Cell, Interval] = {}
+    for group in _connected_groups(hidden_set, equations):
+        if group & wanted:
+            intervals.update(_solve_group(sorted(group), equations, wanted, nonnegative))
+    return intervals
+
+
+def _connected_groups(hidden: set[Cell],
+                      equations: list[tuple[list[tuple[Cell, float]], float]]) -> list[set[Cell]]:
+    parent = {cell: cell for cell in hidden}
+
+    def root(cell: Cell) -> Cell:
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    for unknown, _ in equations:
+        first = root(unknown[0][0])
+        for cell, _sign in unknown[1:]:
+            parent[root(cell)] = first
+    groups: dict[Cell, set[Cell]] = {}
+    for cell in hidden:
+        groups.setdefault(root(cell), set()).add(cell)
+    return list(groups.values())
+
+
+def _solve_group(cells: list[Cell], equations: list[tuple[list[tuple[Cell, float]], float]],
+                 wanted: set[Cell], nonnegative: bool) -> dict[Cell, Interval]:
+    index = {cell: k for k, cell in enumerate(cells)}
+    data: list[float] = []
+    row_of: list[int] = []
+    column_of: list[int] = []
+    rhs: list[float] = []
+    for unknown, constant in equations:
+        if unknown[0][0] not in index:
+            continue
+        for cell, sign in unknown:
+            data.append(sign)
+            row_of.append(len(rhs))
+            column_of.append(index[cell])
+        rhs.append(constant)
+    # Sparse: each relation touches few cells, and HiGHS takes sparse input as it is.
+    a_eq = csr_array((data, (row_of, column_of)), shape=(len(rhs), len(cells))) if rhs else None
+    b_eq = np.array(rhs) if rhs else None
     bound: tuple[float | None, float | None] = (0.0, None) if nonnegative else (None, None)
-    bounds = [bound] * len(hidden_cells)
+    bounds = [bound] * len(cells)
     intervals = {}
     for cell, k in index.items():
-        objective = np.zeros(len(hidden_cells))
+        if cell not in wanted:
+            continue
+        objective = np.zeros(len(cells))
         objective[k] = 1.0
         low = _optimum(objective, a_eq, b_eq, bounds)
         high = -_optimum(-objective, a_eq, b_eq, bounds)
@@ -99,7 +145,7 @@ def feasible_intervals(
     return intervals
 
 
-def _optimum(objective: np.ndarray, a_eq: np.ndarray | None, b_eq: np.ndarray | None,
+def _optimum(objective: np.ndarray, a_eq: csr_array | None, b_eq: np.ndarray | None,
              bounds: list[tuple[float | None, float | None]]) -> float:
     result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
     if result.status == 3:  # unbounded
