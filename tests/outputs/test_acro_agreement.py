@@ -68,7 +68,7 @@ def _acros(path: Path, rows: list[str], cols: list[str], agg: str) -> dict[Any, 
             for r in outcome.index for c in outcome.columns}
 
 
-@pytest.mark.parametrize("agg", ["count", "mean"])
+@pytest.mark.parametrize("agg", ["count", "mean", "sum", "median", "min", "max"])
 @pytest.mark.parametrize(("rows", "cols"), [(["region"], ["band"]),
                                             (["region", "band"], ["sex"]),
                                             (["region"], ["band", "sex"])])
@@ -79,6 +79,21 @@ def test_same_cell_verdicts_as_acro(cohort: Path, rows: list[str], cols: list[st
     assert set(ours) == set(theirs)
     assert ours == theirs
     assert "fail" in ours.values() and "pass" in ours.values()
+
+
+def test_standard_deviations_are_judged_cell_by_cell(cohort: Path) -> None:
+    """OpenHaven fails exactly the cells with fewer than 10 degrees of freedom. ACRO's
+    degrees-of-freedom mask for tables is the degrees of freedom themselves, not a
+    comparison, so its per-cell marks differ (its table verdict agrees)."""
+    checked = crosstab(cohort, ["region"], ["band"], values="cost", aggs=["std"],
+                       profile="acro")
+    for cell in checked.cells:
+        count = checked.table.cell(cell.row, cell.col).count
+        assert (cell.verdict == "fail") == (count - 1 < 10)
+    assert checked.verdict == "fail"
+    theirs = _acros(cohort, ["region"], ["band"], "std")
+    ours = _ours(cohort, ["region"], ["band"], "std")
+    assert set(ours) == set(theirs) and ours != theirs
 
 
 def test_where_openhaven_is_stricter_than_acro(tmp_path: Path) -> None:
