@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,15 @@ def load_policy(home: Path | None = None) -> Policy:
 
 
 def parse_policy(text: str, *, source: str) -> Policy:
-    """Read and check a policy file; a mistake names the file, line or field."""
+    """Read and check a policy file; a mistake names the file, line or field.
+
+    Parsed policies are remembered by their text, so reading the same file again is free.
+    """
+    return _parse_policy(text, source)
+
+
+@lru_cache(maxsize=16)
+def _parse_policy(text: str, source: str) -> Policy:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
