@@ -1,22 +1,19 @@
 """Checks on what people type into governance forms: each names the field, never the value.
 
-Kept apart from the service so the rules for a well-formed request can be read (and tested)
-on their own.
+Kept apart from the service so the rules for a well-formed form can be read (and tested) on
+their own. Purpose codes are checked by ``duo`` and whole requests by ``access_request``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from openhaven.core.errors import InvalidInput, Location
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# A DUO term (``DUO:0000042``) or its abbreviation (``HMB``, ``GRU``, ``NCU``).
-PURPOSE_CODE_PATTERN = re.compile(r"^(DUO:\d{7}|[A-Z][A-Z0-9-]{1,15})$")
 TEN_DIGITS = re.compile(r"(?<!\d)\d{10}(?!\d)")
 
 E = TypeVar("E", bound=StrEnum)
@@ -50,23 +47,6 @@ def member(enum_class: type[E], value: object, field: str) -> E:
     except ValueError:
         allowed = ", ".join(option.value for option in enum_class)
         raise InvalidInput(f"{field} must be one of: {allowed}", Location(field=field)) from None
-
-
-def purpose_codes(value: Sequence[str] | str) -> list[str]:
-    tokens = value.replace(",", " ").split() if isinstance(value, str) else list(value)
-    if not tokens:
-        raise InvalidInput("purpose_codes needs at least one code", Location(field="purpose_codes"))
-    codes: list[str] = []
-    for token in tokens:
-        code = str(token).strip()
-        if not PURPOSE_CODE_PATTERN.match(code):
-            raise InvalidInput(
-                "purpose_codes must be DUO terms (DUO:0000042) or their abbreviations (HMB)",
-                Location(field="purpose_codes"),
-            )
-        if code not in codes:
-            codes.append(code)
-    return codes
 
 
 def json_object(value: object, field: str) -> dict[str, Any]:
