@@ -29,6 +29,13 @@ TABLES = {
     "choice_events",
     "extracts",
     "outputs",
+    "accreditations",
+    "person_access_states",
+    "access_requests",
+    "committee_votes",
+    "conflicts_of_interest",
+    "data_sharing_agreements",
+    "project_transitions",
 }
 
 
