@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from openhaven.core.errors import Conflict, PermissionDenied
+from openhaven.core.errors import Conflict, InvalidInput, PermissionDenied
 from openhaven.core.haven import Haven
 from openhaven.governance import service, workflow
 from openhaven.governance.models import (
@@ -242,3 +242,11 @@ def test_who_may_vote_is_exactly_an_independent_unconflicted_committee_member(
     )
     independent = "committee_member" in roles and not (is_lead or on_team or conflicted)
     assert (workflow.committee_may_vote(project, member) is None) == independent
+
+
+def test_a_commercial_organisation_cannot_apply_as_non_commercial(
+    session: Session, haven: Haven, cast: Cast
+) -> None:
+    with pytest.raises(InvalidInput, match="organisation is commercial") as caught:
+        make_project(session, haven, cast, organisation=cast.company, commercial=False)
+    assert caught.value.location is not None and caught.value.location.field == "commercial"

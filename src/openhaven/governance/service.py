@@ -188,6 +188,9 @@ def create_project(
             data[key] = details.pop(key)
     if not isinstance(commercial, bool):
         raise InvalidInput("commercial must be true or false", Location(field="commercial"))
+    if organisation.kind == OrganisationKind.COMMERCIAL and not commercial:
+        raise InvalidInput("commercial must be true when the organisation is commercial",
+                           Location(field="commercial"))
     request = AccessRequest.from_dict({
         **details,
         "title": title, "lay_summary": lay_summary, "purpose": purpose,
