@@ -106,17 +106,23 @@ LEDGER_READ = register_action(
 
 
 def declare_refusals(app: Any) -> None:
-    """Say in the OpenAPI document what the action check may answer: 401 and 403 (and 404
-    where the path names a resource), each in the one error shape."""
-    from openhaven.web.error_schema import ErrorAnswer
+    """Say in the OpenAPI document what every operation may answer besides success: 401 and
+    403 from the action check (non-public actions), and 404 and 409 from the one error
+    handler (a named thing not found, a clash with the current state) — each in the one
+    error shape. A 422 may be a request FastAPI could not parse or input a service refused,
+    so its schema allows either body."""
+    from openhaven.web.error_schema import ErrorAnswer, allow_error_shape_for_422
 
     for route in api_routes(app):
         action = ACTIONS.get(route_action(route) or "")
-        extra: dict[int | str, dict[str, Any]] = {}
+        extra: dict[int | str, dict[str, Any]] = {
+            404: {"model": ErrorAnswer, "description": "Not found"},
+            409: {"model": ErrorAnswer, "description": "Conflicts with the current state"},
+        }
         if action is not None and not action.public:
             extra[401] = {"model": ErrorAnswer, "description": "Not signed in"}
             extra[403] = {"model": ErrorAnswer, "description": "Not allowed"}
-        if "{" in route.path:
-            extra[404] = {"model": ErrorAnswer, "description": "Not found"}
         for status, response in extra.items():
-            route.responses.setdefault(status, response)
+            if status not in route.responses and str(status) not in route.responses:
+                route.responses[status] = response
+    allow_error_shape_for_422(app)

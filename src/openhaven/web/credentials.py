@@ -115,11 +115,13 @@ LARGEST_ID = 2**31 - 1
 
 
 def _output(session: Session, value: str) -> Resource | None:
-    if not value.isdigit():
-        return None
-    if not 1 <= int(value) <= LARGEST_ID:
+    try:
+        number = int(value)
+    except ValueError:
+        return None  # not an id at all: the route answers 422
+    if not 1 <= number <= LARGEST_ID:
         raise NotFound(f"No output {value}", Location(field="output_id"))
-    reference = project_reference_of_output(session, int(value))
+    reference = project_reference_of_output(session, number)
     return None if reference is None else Resource(project=reference)
 
 
