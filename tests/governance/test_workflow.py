@@ -250,3 +250,23 @@ def test_a_commercial_organisation_cannot_apply_as_non_commercial(
     with pytest.raises(InvalidInput, match="organisation is commercial") as caught:
         make_project(session, haven, cast, organisation=cast.company, commercial=False)
     assert caught.value.location is not None and caught.value.location.field == "commercial"
+
+
+def test_a_suspension_can_be_lifted_but_not_by_the_team(
+    session: Session, haven: Haven, cast: Cast
+) -> None:
+    project = approved(session, haven, cast)
+    with pytest.raises(Conflict, match="only a suspended project"):
+        service.reinstate_project(session, haven, project.reference, decided_by=cast.chair,
+                                  reasons="Nothing to lift.")
+    service.suspend_project(session, haven, project.reference, decided_by=cast.chair,
+                            reasons="Breach reported.")
+    assert not service.is_active(project)
+    with pytest.raises(PermissionDenied):
+        service.reinstate_project(session, haven, project.reference,
+                                  decided_by=cast.committee_colleague, reasons="Fixed.")
+    service.reinstate_project(session, haven, project.reference, decided_by=cast.admin,
+                              reasons="Breach investigated and resolved.")
+    assert project.status == "approved" and service.is_active(project)
+    assert [h["to"] for h in workflow.history(session, project.reference)][-2:] == [
+        "suspended", "approved"]

@@ -437,6 +437,23 @@ def suspend(ctx: typer.Context, reference: Reference, acting: ActingAs, reasons:
         _done(body, f"{reference}: {body['status']}", as_json)
 
 
+@project_app.command("reinstate")
+def reinstate(ctx: typer.Context, reference: Reference, acting: ActingAs, reasons: Reasons,
+              home: HomeOption = None, as_json: JsonOption = False) -> None:
+    """Lift a project's suspension (its agreement still bounds its access)."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.governance import service as governance
+
+        haven = open_haven(home)
+        with governance_session(haven) as session:
+            project = governance.reinstate_project(session, haven, reference,
+                                                   decided_by=_acting(session, acting),
+                                                   reasons=reasons)
+            body = {"reference": reference, "status": str(project.status)}
+        _done(body, f"{reference}: {body['status']}", as_json)
+
+
 @project_app.command("close")
 def close(
     ctx: typer.Context, reference: Reference, acting: ActingAs, reasons: Reasons,

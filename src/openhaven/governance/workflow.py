@@ -9,8 +9,8 @@ The state machine, for each version of a request (the application, then any amen
 
 An application moves its project with it (draft, submitted, approved or rejected); an
 amendment leaves an approved project approved, under its old terms, until the amendment is
-approved. An approved project may be suspended, and closed once its extracts are confirmed
-destroyed.
+approved. An approved project may be suspended (and reinstated), and closed once its
+extracts are confirmed destroyed.
 
 The committee: only committee members may vote; nobody votes on a project they lead or are
 on the team of, or on which they declared a conflict of interest; each member votes once per
@@ -364,6 +364,29 @@ def suspend_project(
     _transition(session, haven, project, None, "approved", "suspended", decided_by.reference,
                 reasons, {})
     record_event(haven, "project.suspended", actor=decided_by.reference, subject=reference,
+                 details={"reasons": reasons})
+    return project
+
+
+def reinstate_project(
+    session: Session, haven: Haven, reference: str, *, decided_by: Person, reasons: str
+) -> Project:
+    """Lift a suspension (a committee member or custodian admin); the agreement still bounds it."""
+    project = get_project(session, reference)
+    if not {Role.COMMITTEE_MEMBER, Role.CUSTODIAN_ADMIN} & decided_by.role_names:
+        raise PermissionDenied(
+            "Only a committee member or custodian admin may reinstate a project")
+    if any(m.person_id == decided_by.id for m in project.members):
+        raise PermissionDenied("A member of the project's team may not reinstate it")
+    reasons = check.reasons(reasons)
+    if project.status != ProjectStatus.SUSPENDED:
+        raise Conflict(f"Project {reference} is {project.status}; "
+                       "only a suspended project can be reinstated")
+    project.status = ProjectStatus.APPROVED
+    repository.save(session)
+    _transition(session, haven, project, None, "suspended", "approved", decided_by.reference,
+                reasons, {"reinstated": True})
+    record_event(haven, "project.reinstated", actor=decided_by.reference, subject=reference,
                  details={"reasons": reasons})
     return project
 
