@@ -125,3 +125,13 @@ def test_totp_enrolment_for_a_patient_shows_the_seed_without_inline_script(
     assert answer.status_code == 200 and "second factor is on" in answer.text
     codes = client.post("/account/recovery-codes")
     assert codes.status_code == 200 and codes.text.count("<li><code>") == 10
+
+
+def test_a_nul_byte_in_the_sign_in_name_is_just_a_wrong_name(world: World) -> None:
+    client = TestClient(world.app)
+    token = CSRF.search(client.get("/sign-in").text)
+    assert token is not None
+    answer = client.post("/sign-in", data={"email": "a\x00b@example.org",
+                                            "password": "wrong password!",
+                                            "csrf_token": token.group(1)})
+    assert answer.status_code == 401

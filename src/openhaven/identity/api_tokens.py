@@ -39,8 +39,9 @@ def issue_token(
     project: str | None = None, days: int = DEFAULT_DAYS, actor: str,
 ) -> IssuedToken:
     label = label.strip()
-    if not label or len(label) > 100:
-        raise InvalidInput("A token needs a label of 1 to 100 characters", Location(field="label"))
+    if not label or len(label) > 100 or not label.isprintable():
+        raise InvalidInput("A token needs a label of 1 to 100 printable characters",
+                           Location(field="label"))
     if scope not in ACCESS_LEVELS:
         raise InvalidInput(f"The scope must be one of: {', '.join(ACCESS_LEVELS)}",
                            Location(field="scope"))

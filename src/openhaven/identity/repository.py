@@ -48,6 +48,8 @@ def project_reference_of_output(session: Session, output_id: int) -> str | None:
 
 
 def account_by_email(session: Session, email: str) -> Account | None:
+    if "\x00" in email:  # no stored email holds one, and PostgreSQL refuses it in a query
+        return None
     statement = select(Account).join(Person).where(Person.email == email.strip().lower())
     return session.scalars(statement).first()
 
@@ -74,6 +76,8 @@ def project_references_of(session: Session, person_id: int) -> set[str]:
 
 
 def project_id_for(session: Session, reference: str) -> int | None:
+    if "\x00" in reference:
+        return None
     return session.scalars(select(Project.id).where(Project.reference == reference)).first()
 
 
