@@ -67,7 +67,7 @@ def demo(
             for stage in report.stages:
                 console.print(f"[bold green]✓[/] {stage['title']}: {stage['summary']}",
                               highlight=False)
-            console.print(report.accounts_notice, highlight=False, markup=False)
+            console.print(report.accounts_notice, highlight=False, markup=False, soft_wrap=True)
     if serve_after:
         _serve(report.home, host, port)
 
