@@ -16,8 +16,10 @@ from openhaven.identity.oidc import CLIENT_ID_ENV, CLIENT_SECRET_ENV, ISSUER_ENV
 from openhaven.ledger import read_entries
 
 # The provider is built on an older authlib interface and says so; that is its business.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib",
-                                        "ignore::DeprecationWarning:oidc_provider_mock")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning:authlib", "ignore::DeprecationWarning:oidc_provider_mock",
+    "ignore::authlib.deprecate.AuthlibDeprecationWarning",
+)
 
 
 @pytest.fixture(scope="module")
