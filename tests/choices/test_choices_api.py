@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -135,3 +136,30 @@ def test_the_explanation_is_public_and_the_form_confirms_with_a_reference(site: 
     assert done.status_code == 200, done.text
     assert re.search(r'id="reference">CH-\d{8}<', done.text)
     assert ADULT not in done.text
+
+
+def test_fifty_concurrent_api_writers_for_one_patient_lose_and_duplicate_nothing(
+    site: Site,
+) -> None:
+    """Every 201 stands for exactly one stored event, committed before the answer."""
+    clients = [site.client("custodian_admin") for _ in range(50)]
+    statuses: list[int] = []
+    start = threading.Barrier(len(clients))
+
+    def write(client: TestClient) -> None:
+        start.wait()
+        answer = client.post("/api/choices", json={"nhs_number": ADULT, "channel": "web"})
+        statuses.append(answer.status_code)
+
+    before = len(site.client("auditor").post(
+        "/api/choices/lookup", json={"nhs_number": ADULT}).json()["history"])
+    threads = [threading.Thread(target=write, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = site.client("auditor").post("/api/choices/lookup",
+                                        json={"nhs_number": ADULT}).json()["history"]
+    assert statuses == [201] * 50
+    assert len(after) - before == 50
+    assert len({event["id"] for event in after}) == len(after)

@@ -3,6 +3,8 @@
 The NHS number never travels in a URL (URLs reach access logs): lookups and changes carry it
 in the request body. Recording through the web checks who may set the choice against the
 patient's date of birth in the record store, and answers with a confirmation reference.
+Database work runs in the thread pool, so concurrent requests do not queue on the event
+loop.
 
 Who may use these: a patient account is not yet linked to a verified NHS number, so the
 recording page and the API are for custodian staff acting on a patient's (or a proxy's)
@@ -12,18 +14,23 @@ record actions gain the ``patient`` and ``proxy`` roles, scoped to the patient's
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+import random
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from openhaven.choices.bulk_check import check_numbers, opted_out_for
 from openhaven.choices.exemptions import exemption_summary, record_exemption
 from openhaven.choices.models import ActingAs
 from openhaven.choices.policy import load_policy
-from openhaven.choices.recording import set_choice
+from openhaven.choices.recording import Confirmation, set_choice
 from openhaven.choices.summary import patient_choices
 from openhaven.core.errors import InvalidInput, Location
 from openhaven.core.haven import Haven
@@ -54,6 +61,8 @@ CHOICES_EXEMPT = register_action(
     roles=["custodian_admin"],
 )
 MAX_NUMBERS_PER_REQUEST = 1_000_000
+WRITE_ATTEMPTS = 30
+T = TypeVar("T")
 
 router = APIRouter(prefix="/api/choices", responses={
     422: {"model": ErrorAnswer, "description": "The input was not valid"},
@@ -61,6 +70,28 @@ router = APIRouter(prefix="/api/choices", responses={
 pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 OBJECT_BODY = {"requestBody": {"content": {"application/json": {"schema": {
     "type": "object", "additionalProperties": True}}}, "required": True}}
+
+
+async def committed(session: Session, write: Callable[[], T]) -> T:
+    """Run ``write`` in a transaction of its own and commit it before the answer goes out.
+
+    The request's unit of work would commit only after the response was sent, and an answer
+    must never stand for an event a failed commit then lost. On SQLite a write that loses the
+    race to another writer ("database is locked") is rolled back and tried again, after a
+    short random wait, so concurrent writers queue instead of failing.
+    """
+    await run_in_threadpool(session.commit)  # end the action check's read-only transaction
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            result = await run_in_threadpool(write)
+            await run_in_threadpool(session.commit)
+            return result
+        except OperationalError as error:
+            await run_in_threadpool(session.rollback)
+            if "database is locked" not in str(error.orig) or attempt == WRITE_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(random.uniform(0.005, 0.02) * min(2**attempt, 16))
+    raise AssertionError("unreachable")
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -97,7 +128,9 @@ async def lookup(
 ) -> dict[str, Any]:
     """One patient's current choices and history; the NHS number is in the body."""
     body = await json_object(request)
-    return patient_choices(session, h, _text(body, "nhs_number") or "")
+    found: dict[str, Any] = await run_in_threadpool(
+        patient_choices, session, h, _text(body, "nhs_number") or "")
+    return found
 
 
 @router.post("", dependencies=[requires(CHOICES_RECORD)], status_code=201,
@@ -110,14 +143,19 @@ async def record(
     decision = _text(body, "decision", "opt-out")
     if decision not in ("opt-out", "withdraw"):
         raise InvalidInput("decision must be opt-out or withdraw", Location(field="decision"))
-    confirmation = set_choice(
-        session, h, nhs_number=_text(body, "nhs_number") or "",
-        choice=_text(body, "choice"), opt_out=decision == "opt-out",
-        channel=_text(body, "channel", "web") or "web",
-        recorded_by=_actor(request, session),
-        acting_as=_text(body, "acting_as", ActingAs.SELF.value) or ActingAs.SELF.value,
-        effective_at=_text(body, "effective_at"),
-    )
+    recorded_by = _actor(request, session)
+
+    def write() -> Confirmation:
+        return set_choice(
+            session, h, nhs_number=_text(body, "nhs_number") or "",
+            choice=_text(body, "choice"), opt_out=decision == "opt-out",
+            channel=_text(body, "channel", "web") or "web",
+            recorded_by=recorded_by,
+            acting_as=_text(body, "acting_as", ActingAs.SELF.value) or ActingAs.SELF.value,
+            effective_at=_text(body, "effective_at"),
+        )
+
+    confirmation = await committed(session, write)
     return confirmation.as_dict()
 
 
@@ -139,8 +177,9 @@ async def check(
     purpose, project = _text(body, "purpose"), _text(body, "project")
     if purpose is None and project is None:
         raise InvalidInput("give purpose or project", Location(field="purpose"))
-    opted_out = opted_out_for(session, h, purpose=purpose, project=project)
-    result = check_numbers(pa.array(numbers, pa.string()), opted_out)
+    opted_out = await run_in_threadpool(
+        lambda: opted_out_for(session, h, purpose=purpose, project=project))
+    result = await run_in_threadpool(check_numbers, pa.array(numbers, pa.string()), opted_out)
     actor = _actor(request, session)
     record_event(h, "choices.bulk_checked", actor=actor, subject=project,
                  details={"purpose": purpose, "submitted": result.submitted,
@@ -169,7 +208,9 @@ async def exempt(
         justification=_text(body, "justification") or "",
         recorded_by=_actor(request, session), valid_until=_date(body.get("valid_until")),
     )
-    return exemption_summary(exemption)
+    summary = exemption_summary(exemption)
+    session.commit()  # before answering, as for a choice
+    return summary
 
 
 def _date(value: Any) -> Any:
@@ -213,6 +254,7 @@ def record_submit(
         opt_out=decision == "opt-out", channel=channel,
         recorded_by=_actor(request, session), acting_as=acting_as,
     )
+    session.commit()  # the reference shown must stand for a stored event
     definition = load_policy(h).get(confirmation.choice)
     return page(request, "choices_confirmed.html", confirmation=confirmation,
                 definition=definition)
