@@ -50,7 +50,9 @@ def test_anonymous_visitors_see_public_pages_only(anonymous: TestClient) -> None
     home = anonymous.get("/")
     assert home.status_code == 200
     assert 'data-stage="ingest"' in home.text
-    assert "Record store" not in home.text and "patients," not in home.text
+    # Each stage's aggregate result is public, like the register; live figures are not.
+    assert "removed by opt-outs" in home.text
+    assert 'id="live-figures"' not in home.text
     assert anonymous.get("/register").status_code == 200
     assert anonymous.get("/api/health").status_code == 200
     for path in ("/records", "/projects"):
@@ -64,7 +66,7 @@ def test_anonymous_visitors_see_public_pages_only(anonymous: TestClient) -> None
 
 def test_signed_in_staff_see_the_figures(client: TestClient) -> None:
     home = client.get("/").text
-    assert "Record store" in home
+    assert 'id="live-figures"' in home
     assert 'href="/account"' in home
 
 
