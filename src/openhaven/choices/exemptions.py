@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from openhaven.choices import repository
 from openhaven.choices.models import ConsentValue, ExemptionBasis, ProjectConsent, ProjectExemption
 from openhaven.choices.policy import load_policy
 from openhaven.core.clock import utc_now
@@ -80,8 +80,7 @@ def record_exemption(
         justification=justification.strip(), recorded_by=recorded_by.strip(),
         recorded_at=utc_now(), valid_from=start, valid_until=end,
     )
-    session.add(exemption)
-    session.flush()
+    repository.add_row(session, exemption)
     record_event(
         haven, "choices.exemption_recorded", actor=recorded_by, subject=reference,
         details={"exemption": exemption.id, **exemption_summary(exemption)},
@@ -93,14 +92,9 @@ def exemptions_for_project(
     session: Session, project_id: int, *, at: datetime | None = None
 ) -> list[ProjectExemption]:
     """The project's exemptions; only those holding at ``at`` when it is given."""
-    statement = select(ProjectExemption).where(ProjectExemption.project_id == project_id)
-    if at is not None:
-        moment = ensure_utc(at)
-        statement = statement.where(
-            ProjectExemption.valid_from <= moment,
-            or_(ProjectExemption.valid_until.is_(None), ProjectExemption.valid_until > moment),
-        )
-    return list(session.scalars(statement.order_by(ProjectExemption.id)))
+    return repository.exemptions_for_project(
+        session, project_id, at=ensure_utc(at) if at is not None else None
+    )
 
 
 def exemption_summary(exemption: ProjectExemption) -> dict[str, Any]:
@@ -142,8 +136,7 @@ def record_project_consent(
         recorded_by=recorded_by.strip(), recorded_at=now,
         effective_at=ensure_utc(effective_at) if effective_at is not None else now,
     )
-    session.add(consent)
-    session.flush()
+    repository.add_row(session, consent)
     record_event(
         haven, "choices.project_consent_recorded", actor=recorded_by, subject=reference,
         details={"consent": consent.id, "value": str(member),
@@ -154,25 +147,7 @@ def record_project_consent(
 
 def consenting_nhs_numbers(session: Session, project_id: int, *, at: datetime) -> set[str]:
     """Patients whose latest consent event for the project in effect at ``at`` is a consent."""
-    ranked = (
-        select(
-            ProjectConsent.nhs_number,
-            ProjectConsent.value,
-            func.row_number()
-            .over(
-                partition_by=ProjectConsent.nhs_number,
-                order_by=(ProjectConsent.effective_at.desc(), ProjectConsent.id.desc()),
-            )
-            .label("position"),
-        )
-        .where(ProjectConsent.project_id == project_id,
-               ProjectConsent.effective_at <= ensure_utc(at))
-        .subquery()
-    )
-    statement = select(ranked.c.nhs_number).where(
-        ranked.c.position == 1, ranked.c.value == ConsentValue.GIVEN.value
-    )
-    return set(session.scalars(statement))
+    return repository.consenting_at(session, project_id, at=ensure_utc(at))
 
 
 def bases(exemptions: Sequence[ProjectExemption], choice: str) -> set[ExemptionBasis]:

@@ -1,4 +1,6 @@
-"""Storage of choice events: the only session use for them, and append-only by design.
+"""Storage of choices: events, exemptions, consents, notices — the only session use for them.
+
+Choice events and consents are append-only by design.
 
 There is deliberately no function here that updates or deletes an event (a test checks),
 and the database itself refuses UPDATE and DELETE on the table. The state at an instant is
@@ -12,10 +14,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from openhaven.choices.models import ChoiceEvent, ChoiceValue
+from openhaven.choices.models import (
+    ChoiceEvent,
+    ChoiceValue,
+    ConsentValue,
+    ProjectConsent,
+    ProjectExemption,
+    RefreshNotice,
+)
+from openhaven.core.database import Base
+from openhaven.governance.models import Project
 
 
 def add_event(session: Session, event: ChoiceEvent) -> ChoiceEvent:
@@ -68,4 +79,57 @@ def opted_out_at(session: Session, *, choice: str, at: datetime) -> list[str]:
         .where(ranked.c.position == 1, ranked.c.value == ChoiceValue.OPT_OUT.value)
         .order_by(ranked.c.nhs_number)
     )
+    return list(session.scalars(statement))
+
+
+def add_row(session: Session, row: Base) -> None:
+    """Append an exemption, a consent or a refresh notice, and flush it so its id exists."""
+    session.add(row)
+    session.flush()
+
+
+def exemptions_for_project(
+    session: Session, project_id: int, *, at: datetime | None = None
+) -> list[ProjectExemption]:
+    """The project's exemptions in order of recording; only those holding at ``at`` if given."""
+    statement = select(ProjectExemption).where(ProjectExemption.project_id == project_id)
+    if at is not None:
+        statement = statement.where(
+            ProjectExemption.valid_from <= at,
+            or_(ProjectExemption.valid_until.is_(None), ProjectExemption.valid_until > at),
+        )
+    return list(session.scalars(statement.order_by(ProjectExemption.id)))
+
+
+def consenting_at(session: Session, project_id: int, *, at: datetime) -> set[str]:
+    """Patients whose latest consent event for the project in effect at ``at`` gives consent."""
+    ranked = (
+        select(
+            ProjectConsent.nhs_number,
+            ProjectConsent.value,
+            func.row_number()
+            .over(
+                partition_by=ProjectConsent.nhs_number,
+                order_by=(ProjectConsent.effective_at.desc(), ProjectConsent.id.desc()),
+            )
+            .label("position"),
+        )
+        .where(ProjectConsent.project_id == project_id, ProjectConsent.effective_at <= at)
+        .subquery()
+    )
+    statement = select(ranked.c.nhs_number).where(
+        ranked.c.position == 1, ranked.c.value == ConsentValue.GIVEN.value
+    )
+    return set(session.scalars(statement))
+
+
+def project_by_id(session: Session, project_id: int) -> Project | None:
+    return session.get(Project, project_id)
+
+
+def refresh_notices(session: Session, *, project_id: int | None = None) -> list[RefreshNotice]:
+    """Refresh notices, newest first, for one project or all."""
+    statement = select(RefreshNotice).order_by(RefreshNotice.id.desc())
+    if project_id is not None:
+        statement = statement.where(RefreshNotice.project_id == project_id)
     return list(session.scalars(statement))

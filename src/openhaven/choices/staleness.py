@@ -12,15 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openhaven.choices import repository
 from openhaven.choices.enforcement import choices_for_project
 from openhaven.choices.models import RefreshNotice
 from openhaven.choices.policy import load_policy
 from openhaven.core.clock import utc_now
 from openhaven.core.haven import Haven
-from openhaven.governance.models import Project
 from openhaven.ledger import record_event
 from openhaven.provisioning import repository as extracts
 from openhaven.provisioning.models import ExtractStatus
@@ -40,7 +39,7 @@ def flag_stale_extracts(
     hashes: dict[int, str] = {}
     flagged: list[dict[str, Any]] = []
     for extract in current:
-        project = session.get(Project, extract.project_id)
+        project = repository.project_by_id(session, extract.project_id)
         if project is None:
             continue
         if project.id not in hashes:
@@ -54,10 +53,9 @@ def flag_stale_extracts(
             f"{project.reference} was made: it is stale and a refresh is due."
         )
         for recipient in RECIPIENTS:
-            session.add(RefreshNotice(project_id=project.id, extract_id=extract.id,
-                                      recipient=recipient, message=message,
-                                      created_at=utc_now()))
-        session.flush()
+            repository.add_row(session, RefreshNotice(
+                project_id=project.id, extract_id=extract.id, recipient=recipient,
+                message=message, created_at=utc_now()))
         record_event(
             haven, "extract.marked_stale", actor=actor, subject=project.reference,
             details={"version": extract.version, "reason": "patient choices changed",
@@ -69,11 +67,8 @@ def flag_stale_extracts(
 
 def refresh_notices(session: Session, *, project_id: int | None = None) -> list[dict[str, Any]]:
     """Refresh notices, newest first, for one project or all."""
-    statement = select(RefreshNotice).order_by(RefreshNotice.id.desc())
-    if project_id is not None:
-        statement = statement.where(RefreshNotice.project_id == project_id)
     return [
         {"project_id": n.project_id, "extract_id": n.extract_id, "recipient": n.recipient,
          "message": n.message, "created_at": n.created_at.isoformat()}
-        for n in session.scalars(statement)
+        for n in repository.refresh_notices(session, project_id=project_id)
     ]
