@@ -180,3 +180,14 @@ def test_a_csv_missing_a_column_is_refused_at_the_header(
         importing.import_choices_file(session, haven, path, imported_by="c")
     assert caught.value.location is not None and caught.value.location.line == 1
     assert _count(session) == 0
+
+
+def test_importing_the_same_file_twice_changes_nothing(
+    session: Session, haven: Haven, tmp_path: Path
+) -> None:
+    _history(session, haven)
+    path = tmp_path / "again.ndjson"
+    path.write_text(importing.export_choices(session, haven, export_format="ndjson"))
+    before = _count(session)
+    assert importing.import_choices_file(session, haven, path, imported_by="c")["imported"] == 0
+    assert _count(session) == before

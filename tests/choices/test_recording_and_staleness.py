@@ -75,7 +75,9 @@ def test_a_patient_the_store_does_not_hold_needs_staff_to_record_it(
 ) -> None:
     with pytest.raises(PermissionDenied):
         _set(session, haven, POOL[6])
-    assert _set(session, haven, POOL[6], require_known_patient=False).state == "opted-out"
+    unchecked = _set(session, haven, POOL[6], require_known_patient=False)
+    assert (unchecked.state, unchecked.age_checked) == ("opted-out", False)
+    assert _set(session, haven, ADULT).age_checked is True
     with pytest.raises(InvalidInput, match="choice"):
         _set(session, haven, ADULT, choice="marketing")
 

@@ -49,6 +49,8 @@ class Confirmation:
     state: str
     effective_at: str
     stale_extracts: int
+    #: whether who may set it was checked against the patient's age in the record store
+    age_checked: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -83,8 +85,8 @@ def set_choice(
     reason = why_invalid(nhs_number)
     if reason is not None:
         raise InvalidInput(f"The NHS number is not valid: {reason}", Location(field="nhs_number"))
-    if check_who_may_set:
-        check_who_may_act(haven, nhs_number, acting_as, require_known=require_known_patient)
+    age_checked = check_who_may_set and check_who_may_act(
+        haven, nhs_number, acting_as, require_known=require_known_patient)
     event = service.record_choice(
         session, haven, nhs_number=nhs_number, choice=chosen,
         value=(ChoiceValue.OPT_OUT if opt_out else ChoiceValue.WITHDRAW).value,
@@ -98,17 +100,19 @@ def set_choice(
         state=SPELLING[service.state_of(event.value)],
         effective_at=event.effective_at.isoformat(),
         stale_extracts=len(stale),
+        age_checked=age_checked,
     )
 
 
 def check_who_may_act(
     haven: Haven, nhs_number: str, acting_as: str, *, on: date | None = None,
     require_known: bool = True,
-) -> None:
+) -> bool:
     """Refuse, saying why, when ``acting_as`` may not set this patient's choice.
 
     With ``require_known=False`` (staff recording from paper or phone) a patient the record
-    store does not hold is let through unchecked, since their age cannot be known here.
+    store does not hold is let through unchecked, since their age cannot be known here;
+    the answer says whether the check was made.
     """
     try:
         role = ActingAs(acting_as)
@@ -118,7 +122,7 @@ def check_who_may_act(
                            Location(field="acting_as")) from None
     born = date_of_birth(haven, nhs_number)
     if born is None and not require_known:
-        return
+        return False
     if born is None:
         raise PermissionDenied(
             "The patient's date of birth is not in the record store, so who may set this "
@@ -140,6 +144,7 @@ def check_who_may_act(
             "A lasting power of attorney or court-appointed deputy acts only for an adult "
             "lacking capacity"
         )
+    return True
 
 
 def date_of_birth(haven: Haven, nhs_number: str) -> date | None:

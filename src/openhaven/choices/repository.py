@@ -10,7 +10,7 @@ order of recording) decides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -133,3 +133,23 @@ def refresh_notices(session: Session, *, project_id: int | None = None) -> list[
     if project_id is not None:
         statement = statement.where(RefreshNotice.project_id == project_id)
     return list(session.scalars(statement))
+
+
+def event_keys(session: Session, nhs_numbers: Sequence[str]) -> set[tuple[Any, ...]]:
+    """Every stored event of these patients as a tuple of its recorded fields (for imports)."""
+    found: set[tuple[Any, ...]] = set()
+    numbers = sorted(set(nhs_numbers))
+    for start in range(0, len(numbers), 1000):
+        statement = select(ChoiceEvent).where(
+            ChoiceEvent.nhs_number.in_(numbers[start:start + 1000]))
+        found |= {event_key(e.__dict__) for e in session.scalars(statement)}
+    return found
+
+
+def event_key(fields: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(str(fields[name]) if name in ("value", "channel", "acting_as") else fields[name]
+                 for name in KEY_FIELDS)
+
+
+KEY_FIELDS = ("nhs_number", "choice", "value", "channel", "recorded_by", "acting_as",
+              "recorded_at", "effective_at")

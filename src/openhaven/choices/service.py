@@ -174,7 +174,8 @@ def record_imported_choices(
     and importing into another haven keeps the history. ``locations`` (one per entry) say
     where in the file each entry came from, for errors; ``field_names`` give the file's name
     for each field; ``prior_problems`` (found by the file's reader, each with its location)
-    are reported with these, and entries at those locations are not checked again.
+    are reported with these, and entries at those locations are not checked again. An
+    event identical to one already held is skipped, so importing a file twice changes nothing.
     """
     now = utc_now()
     names = field_names or {}
@@ -222,6 +223,15 @@ def record_imported_choices(
             first_location,
             details=problems,
         )
+    known = repository.event_keys(session, [row["nhs_number"] for row in rows])
+    fresh: list[dict[str, Any]] = []
+    for row in rows:
+        key = repository.event_key(row)
+        if key not in known:  # an event already held (a file imported twice) is not doubled
+            known.add(key)
+            fresh.append(row)
+    skipped = len(rows) - len(fresh)
+    rows = fresh
     repository.add_events(session, rows)
     record_event(
         haven,
@@ -230,6 +240,7 @@ def record_imported_choices(
         subject=None,
         details={
             "count": len(rows),
+            "already_held": skipped,
             "source_format": source,
             "opt_outs": sum(1 for r in rows if r["value"] == ChoiceValue.OPT_OUT),
             "withdrawals": sum(1 for r in rows if r["value"] == ChoiceValue.WITHDRAW),

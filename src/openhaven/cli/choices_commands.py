@@ -70,6 +70,9 @@ def _record(
             console.print(f"{verb} for {confirmation.choice}: reference "
                           f"{confirmation.reference}, effective {confirmation.effective_at}",
                           highlight=False)
+            if not confirmation.age_checked:
+                console.print("Note: the record store does not hold this patient, so who may "
+                              "set the choice was not checked against their age.")
 
 
 @choices_app.command("set")
