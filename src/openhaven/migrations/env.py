@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 import openhaven.choices.models
 import openhaven.governance.models
 import openhaven.identity.models
+import openhaven.outputs.airlock_models
 import openhaven.outputs.models
 import openhaven.provisioning.models  # noqa: F401 - registers the tables on Base.metadata
 from openhaven.core.config import Settings

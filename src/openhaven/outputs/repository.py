@@ -58,3 +58,37 @@ def set_output_status(session: Session, output: Output, status: str) -> Output:
         raise InvalidInput(f"status must be one of: {allowed}", Location(field="status")) from None
     session.flush()
     return output
+
+
+# -- the airlock's release requests (openhaven.outputs.airlock decides what they may do) --
+
+def add_release_records(session: Session, *records: object) -> None:
+    """Add release requests, items or reviews and flush so their ids exist."""
+    session.add_all(records)
+    session.flush()
+
+
+def save_release_changes(session: Session, *changed: object) -> None:
+    """Flush changes to release records and reload ``changed`` (their items and votes)."""
+    session.flush()
+    for record in changed:
+        session.refresh(record)
+
+
+def get_release_request(session: Session, request_id: int) -> Any:
+    from openhaven.outputs.airlock_models import ReleaseRequest
+
+    return session.get(ReleaseRequest, request_id)
+
+
+def release_requests(session: Session, *, project_id: int | None = None,
+                     status: str | None = None) -> list[Any]:
+    """Release requests oldest first, for one project and/or in one state."""
+    from openhaven.outputs.airlock_models import ReleaseRequest
+
+    statement = select(ReleaseRequest).order_by(ReleaseRequest.id)
+    if project_id is not None:
+        statement = statement.where(ReleaseRequest.project_id == project_id)
+    if status is not None:
+        statement = statement.where(ReleaseRequest.status == status)
+    return list(session.scalars(statement))
