@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from choice_fixtures import POOL, write_store
+from choice_fixtures import POOL, approved_project, write_store
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -32,6 +32,7 @@ class Site:
     app: object
     engine: Engine
     people: dict[str, int]
+    haven: Haven
 
     def client(self, role: str | None) -> TestClient:
         client = TestClient(self.app, raise_server_exceptions=False)  # type: ignore[arg-type]
@@ -69,7 +70,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 people[role] = person.id
         app = create_app(haven)
         app.state.engine = engine
-        yield Site(app, engine, people)
+        yield Site(app, engine, people, haven)
 
 
 def test_recording_looking_up_and_withdrawing_through_the_api(site: Site) -> None:
@@ -163,3 +164,24 @@ def test_fifty_concurrent_api_writers_for_one_patient_lose_and_duplicate_nothing
     assert statuses == [201] * 50
     assert len(after) - before == 50
     assert len({event["id"] for event in after}) == len(after)
+
+
+def test_an_exemption_is_recorded_with_its_basis_and_shows_on_the_register(site: Site) -> None:
+    with unit_of_work(site.engine) as session:
+        reference = approved_project(session, site.haven, suffix="api").reference
+    staff = site.client("custodian_admin")
+    answer = staff.post("/api/choices/exemptions", json={
+        "project": reference, "basis": "copi_regulation_3", "approved_by": "person:9",
+        "justification": "pandemic surveillance"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["basis"] == "copi_regulation_3"
+    register = site.client(None).get("/api/register")
+    assert register.status_code == 200
+    row = next(r for r in register.json()["projects"] if r["reference"] == reference)
+    assert "COPI regulation 3" in row["opt_outs"]
+    missing = staff.post("/api/choices/exemptions", json={"project": reference,
+                                                          "basis": "copi_regulation_3"})
+    assert missing.status_code == 422
+    assert missing.json()["error"]["location"]["field"] == "approved_by"
+    assert site.client("auditor").post("/api/choices/exemptions", json={
+        "project": reference}).status_code == 403
