@@ -1,34 +1,57 @@
-"""Build one extract file from the record store: the data half of provisioning.
+"""Build one extract folder from the record store: the data half of provisioning.
 
 Pure data work, independent of the governance database, so it can be specified by small
-input/expected tables and run on each engine. The order is fixed and safety-first:
-patient choices are applied to the cohort before any other step, so no later step can see
-an opted-out patient; then pseudonyms, then per-field transformations. The extract is
-written under a temporary name and renamed into place only when complete: a failed run
-leaves no partial extract.
+input/expected tables. The order is fixed and safety-first:
+
+1. cohort selection (the specification's conditions, age range and onset dates);
+2. patient choices: opted-out patients leave the cohort before any other step sees them;
+3. minimum fields and transformations (columns not named are dropped);
+4. the privacy-model check on the transformed patients table (fails closed, may suppress);
+5. the extract written under a temporary name and renamed into place only when complete, so
+   a failed run leaves no partial extract;
+6. the risk report, written next to the extract.
+
+The folder holds ``extract.duckdb`` (what analysis opens), ``tables/<table>.parquet``
+(written in a fixed row order, so the same inputs, keys and cut-off give byte-identical
+files), ``manifest.json`` (the SHA-256 of each Parquet file, the row counts and the cohort
+digest) and ``risk_report.json``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from openhaven.engine import DataSession, open_session
+from openhaven.provisioning.cohort import cohort_sql
+from openhaven.provisioning.privacy_check import PrivacyOutcome, enforce_privacy, measure_risk
 from openhaven.provisioning.pseudonym import (
     membership_digest,
     patient_token,
-    pseudonymise_many,
+    pseudonyms_and_offsets,
 )
 from openhaven.provisioning.specification import DatasetSpecification
-from openhaven.provisioning.transformations import PSEUDONYM_COLUMN, get_transformation
-from openhaven.records.schema import TABLES_BY_NAME
+from openhaven.provisioning.transformations import (
+    PSEUDONYM_COLUMN,
+    SHIFT_COLUMN,
+    render_column,
+)
+from openhaven.records.schema import TABLES_BY_NAME, Identifiability
 
 EXTRACT_FILE = "extract.duckdb"
+MANIFEST_FILE = "manifest.json"
+RISK_FILE = "risk_report.json"
+TABLES_FOLDER = "tables"
+_PATIENTS_STAGE = "_patients_out"
 
 
 @dataclass
@@ -41,6 +64,11 @@ class ExtractBuild:
     row_counts: dict[str, int] = field(default_factory=dict)
     patients_digest: str = ""
     pseudonyms: list[str] = field(default_factory=list, repr=False)
+    #: the record-store ids of the patients included (for the patient-facing register only)
+    patient_ids: list[str] = field(default_factory=list, repr=False)
+    risk: dict[str, Any] = field(default_factory=dict)
+    privacy: dict[str, Any] = field(default_factory=dict)
+    manifest_digest: str = ""
 
 
 def build_extract(
@@ -50,6 +78,7 @@ def build_extract(
     specification: DatasetSpecification,
     project_key: bytes,
     opted_out_nhs_numbers: Sequence[str],
+    cut_off: dt.date | None = None,
 ) -> ExtractBuild:
     """Write the extract folder ``destination`` atomically and return its counts."""
     if destination.exists():
@@ -58,11 +87,10 @@ def build_extract(
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    reference_date = cut_off or dt.date.today()
     try:
-        build = _build_into(
-            record_store, staging / EXTRACT_FILE, specification, project_key,
-            opted_out_nhs_numbers,
-        )
+        build = _build_into(record_store, staging, specification, project_key,
+                            opted_out_nhs_numbers, reference_date)
         staging.rename(destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -73,75 +101,190 @@ def build_extract(
 
 def _build_into(
     record_store: Path,
-    target: Path,
+    folder: Path,
     specification: DatasetSpecification,
     project_key: bytes,
     opted_out: Sequence[str],
+    reference_date: dt.date,
 ) -> ExtractBuild:
     with open_session(None) as session:
         session.attach(record_store, "src", read_only=True)
-        session.attach(target, "ext")
-        session.register("_opted_out", pa.table({"nhs_number": pa.array(opted_out, pa.string())}))
-        cohort = _select_cohort(session)
-        removed = int(
-            session.scalar(
-                "SELECT count(*) FROM src.patients p "
-                "WHERE p.nhs_number IN (SELECT nhs_number FROM _opted_out)"
+        removed = _select_cohort(session, specification, project_key, opted_out, reference_date)
+        privacy: PrivacyOutcome | None = None
+        risk: dict[str, Any] = {}
+        if "patients" in specification.tables:
+            session.execute(
+                f"CREATE TEMP TABLE {_PATIENTS_STAGE} AS "
+                f"{_select_sql('patients', specification, reference_date)}"
             )
+            if specification.privacy is not None:
+                privacy = enforce_privacy(session, _PATIENTS_STAGE, specification.privacy)
+                _drop_patients(session, privacy.removed)
+                risk = {"quasi_identifiers": privacy.quasi_identifiers,
+                        **privacy.risk.as_dict()}
+            else:
+                quasi = _default_quasi(specification)
+                risk = {"quasi_identifiers": quasi,
+                        **measure_risk(session, _PATIENTS_STAGE, quasi).as_dict()}
+        included = session.query(
+            f"SELECT {PSEUDONYM_COLUMN}, patient_id FROM _pseudonyms ORDER BY 1"
         )
-        pseudonyms = pseudonymise_many(
-            project_key,
-            (
-                patient_token(nhs, pid)
-                for nhs, pid in zip(
-                    cohort.column("nhs_number").to_pylist(),
-                    cohort.column("patient_id").to_pylist(),
-                    strict=True,
-                )
-            ),
-        )
-        session.register(
-            "_pseudonyms",
-            pa.table({"patient_id": cohort.column("patient_id"), PSEUDONYM_COLUMN: pseudonyms}),
-        )
-        row_counts = {
-            table_name: _write_table(session, table_name, columns)
-            for table_name, columns in specification.tables.items()
-        }
-        session.detach("ext")
+        pseudonyms = [str(p) for p in included.column(PSEUDONYM_COLUMN).to_pylist()]
+        patient_ids = [str(p) for p in included.column("patient_id").to_pylist()]
+        del included
+        row_counts, hashes = _write_tables(session, folder, specification, reference_date)
+    digest = membership_digest(pseudonyms)
+    privacy_summary = privacy.as_dict() if privacy is not None else {"models": []}
+    risk_text = _canonical_json({"privacy": privacy_summary, "risk": risk})
+    (folder / RISK_FILE).write_text(risk_text, encoding="utf-8")
+    manifest = _canonical_json({
+        "format": 1,
+        "cut_off": reference_date.isoformat(),
+        "patients": len(pseudonyms),
+        "patients_digest": digest,
+        "tables": {name: {"file": f"{TABLES_FOLDER}/{name}.parquet", "rows": row_counts[name],
+                          "sha256": hashes[name]} for name in sorted(row_counts)},
+        "risk_report_sha256": hashlib.sha256(risk_text.encode("utf-8")).hexdigest(),
+    })
+    (folder / MANIFEST_FILE).write_text(manifest, encoding="utf-8")
     return ExtractBuild(
-        path=target,
+        path=folder / EXTRACT_FILE,
         patient_count=len(pseudonyms),
         removed_by_choices=removed,
         row_counts=row_counts,
-        patients_digest=membership_digest(pseudonyms),
+        patients_digest=digest,
         pseudonyms=pseudonyms,
+        patient_ids=patient_ids,
+        risk=risk,
+        privacy=privacy_summary,
+        manifest_digest=hashlib.sha256(manifest.encode("utf-8")).hexdigest(),
     )
 
 
-def _select_cohort(session: DataSession) -> pa.Table:
-    """Everyone in the store except those opted out: choices come before every other step."""
-    return session.query(
-        "SELECT p.patient_id, p.nhs_number FROM src.patients p "
+def _select_cohort(
+    session: DataSession,
+    specification: DatasetSpecification,
+    project_key: bytes,
+    opted_out: Sequence[str],
+    reference_date: dt.date,
+) -> int:
+    """Fill ``_pseudonyms`` with the cohort less the opted out; return how many were removed.
+
+    Choices come straight after the cohort criteria and before every other step. The NHS
+    numbers leave memory once the pseudonyms are made.
+    """
+    session.register("_opted_out", pa.table({"nhs_number": pa.array(opted_out, pa.string())}))
+    eligible = cohort_sql(specification.cohort, reference_date)
+    removed = int(session.scalar(
+        f"SELECT count(*) FROM ({eligible}) p "
+        "WHERE p.nhs_number IN (SELECT nhs_number FROM _opted_out)"
+    ))
+    cohort = session.query(
+        f"SELECT p.patient_id, p.nhs_number FROM ({eligible}) p "
         "WHERE p.nhs_number IS NULL "
-        "OR p.nhs_number NOT IN (SELECT nhs_number FROM _opted_out) "
-        "ORDER BY p.patient_id"
+        "OR p.nhs_number NOT IN (SELECT nhs_number FROM _opted_out) ORDER BY p.patient_id"
     )
+    session.unregister("_opted_out")
+    pseudonyms, offsets = pseudonyms_and_offsets(project_key, (
+        patient_token(nhs, pid) for nhs, pid in zip(
+            cohort.column("nhs_number").to_pylist(),
+            cohort.column("patient_id").to_pylist(), strict=True,
+        )
+    ))
+    session.register("_cohort_keys", pa.table({
+        "patient_id": cohort.column("patient_id"),
+        PSEUDONYM_COLUMN: pa.array(pseudonyms, pa.string()),
+        SHIFT_COLUMN: pa.array(offsets, pa.uint64()),
+    }))
+    session.execute("CREATE TEMP TABLE _pseudonyms AS SELECT * FROM _cohort_keys")
+    session.unregister("_cohort_keys")
+    return removed
 
 
-def _write_table(session: DataSession, table_name: str, columns: Mapping[str, str]) -> int:
+def _select_sql(table_name: str, specification: DatasetSpecification,
+                reference_date: dt.date) -> str:
+    """The transformed rows of ``table_name`` for the cohort, in a fixed order."""
     spec = TABLES_BY_NAME[table_name]
+    columns = specification.tables[table_name]
     selected: list[str] = []
     for column in spec.columns:
-        operator = columns.get(column.name, "drop")
-        rendered = get_transformation(operator).render(f"t.{column.name}", column)
+        rendered = render_column(columns.get(column.name, "drop"), f"t.{column.name}", column,
+                                 reference_date)
         if rendered is not None:
             name, expression = rendered
             selected.append(f"{expression} AS {name}")
     # Inner join on the cohort's pseudonyms: rows of patients outside the cohort cannot pass.
-    session.execute(
-        f"CREATE TABLE ext.{table_name} AS SELECT {', '.join(selected)} "
+    return (
+        f"SELECT {', '.join(selected)} "
         f"FROM src.{table_name} t JOIN _pseudonyms USING (patient_id) "
         f"ORDER BY _pseudonyms.{PSEUDONYM_COLUMN}, t.{spec.key}"
     )
-    return int(session.scalar(f"SELECT count(*) FROM ext.{table_name}"))
+
+
+def _drop_patients(session: DataSession, pseudonyms: list[str]) -> None:
+    """Record suppression: the patients leave the cohort, so none of their rows is written."""
+    if not pseudonyms:
+        return
+    session.register("_suppressed", pa.table({PSEUDONYM_COLUMN: pa.array(pseudonyms)}))
+    for table in ("_pseudonyms", _PATIENTS_STAGE):
+        session.execute(
+            f"DELETE FROM {table} WHERE {PSEUDONYM_COLUMN} IN "
+            f"(SELECT {PSEUDONYM_COLUMN} FROM _suppressed)"
+        )
+    session.unregister("_suppressed")
+
+
+def _write_tables(
+    session: DataSession, folder: Path, specification: DatasetSpecification,
+    reference_date: dt.date,
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Each table into the DuckDB file and a Parquet file; counts and Parquet digests."""
+    (folder / TABLES_FOLDER).mkdir()
+    session.attach(folder / EXTRACT_FILE, "ext")
+    row_counts: dict[str, int] = {}
+    hashes: dict[str, str] = {}
+    for table_name in sorted(specification.tables):
+        if table_name == "patients":
+            source = f"SELECT * FROM {_PATIENTS_STAGE} ORDER BY {PSEUDONYM_COLUMN}"
+        else:
+            source = _select_sql(table_name, specification, reference_date)
+        session.execute(f"CREATE TABLE ext.{table_name} AS {source}")
+        parquet = folder / TABLES_FOLDER / f"{table_name}.parquet"
+        session.execute(
+            f"COPY (SELECT * FROM ext.{table_name}) TO '{_sql_text(parquet.as_posix())}' "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        row_counts[table_name] = int(session.scalar(f"SELECT count(*) FROM ext.{table_name}"))
+        hashes[table_name] = _file_sha256(parquet)
+    session.detach("ext")
+    return row_counts, hashes
+
+
+def _default_quasi(specification: DatasetSpecification) -> list[str]:
+    """Without a declared model, the risk report rates the extract columns that come from
+    columns the record model marks as quasi-identifying."""
+    columns = specification.tables["patients"]
+    quasi = []
+    for column in TABLES_BY_NAME["patients"].columns:
+        if column.identifiability is not Identifiability.QUASI:
+            continue
+        rendered = render_column(columns.get(column.name, "drop"), "x", column, dt.date.min)
+        if rendered is not None:
+            quasi.append(rendered[0])
+    return quasi
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=True) + "\n"
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openhaven.core.clock import utc_now
@@ -44,3 +44,38 @@ class Extract(Base):
         nullable=False,
         default=ExtractStatus.CURRENT,
     )
+
+
+class PseudonymKeyEpoch(Base):
+    """One rotation of a project's pseudonymisation key: extracts made after it use ``epoch``.
+
+    A project with no rows is in epoch 1 (the original derivation). Rows are only added.
+    """
+
+    __tablename__ = "pseudonym_key_epochs"
+    __table_args__ = (UniqueConstraint("project_id", "epoch"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False, index=True)
+    epoch: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Reidentification(Base):
+    """One custodian re-identification of a project pseudonym, with its reason.
+
+    Holds the pseudonym asked about and whether it was found, never the NHS number found.
+    """
+
+    __tablename__ = "reidentifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False, index=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), nullable=False)
+    key_epoch: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    found: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)

@@ -13,7 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openhaven.core.errors import InvalidInput, Location, NotFound
-from openhaven.provisioning.models import Extract, ExtractStatus
+from openhaven.provisioning.models import (
+    Extract,
+    ExtractStatus,
+    PseudonymKeyEpoch,
+    Reidentification,
+)
 
 JSON_FIELDS = ("row_counts",)
 
@@ -69,6 +74,38 @@ def set_extract_status(session: Session, extract: Extract, status: str) -> Extra
         raise InvalidInput(f"status must be one of: {allowed}", Location(field="status")) from None
     session.flush()
     return extract
+
+
+def latest_key_epoch(session: Session, project_id: int) -> int | None:
+    """The project's highest recorded key epoch, or None when it was never rotated."""
+    statement = select(func.max(PseudonymKeyEpoch.epoch)).where(
+        PseudonymKeyEpoch.project_id == project_id
+    )
+    latest = session.scalar(statement)
+    return None if latest is None else int(latest)
+
+
+def record_key_epoch(session: Session, **fields: Any) -> PseudonymKeyEpoch:
+    epoch = PseudonymKeyEpoch(**fields)
+    session.add(epoch)
+    session.flush()
+    return epoch
+
+
+def record_reidentification(session: Session, **fields: Any) -> Reidentification:
+    entry = Reidentification(**fields)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def list_reidentifications(session: Session, project_id: int) -> list[Reidentification]:
+    statement = (
+        select(Reidentification)
+        .where(Reidentification.project_id == project_id)
+        .order_by(Reidentification.id)
+    )
+    return list(session.scalars(statement))
 
 
 def _decoded(fields: dict[str, Any], json_fields: tuple[str, ...]) -> dict[str, Any]:

@@ -1,19 +1,38 @@
 """De-identification operators, one per field transformation, in a registry.
 
 Each operator turns a source column into zero or one extract column, as a SQL expression the
-engine runs over the whole table at once. The built-ins register exactly as a third party's
-operator would (``register_transformation``). Later work adds hierarchies, date shifting and
-top/bottom coding here; the pipeline does not change.
+engine runs over the whole table at once (no Python loop over records). The built-ins register
+exactly as a third party's operator would (``register_transformation``).
+
+A specification names an operator, optionally with one argument after a colon:
+``"age_band:10"``, ``"top_code:90"``, ``"date_shift:180"``. The argument is validated when
+the specification is read, so a bad one is refused before any data moves.
+
+Per-patient values an operator needs (the pseudonym, the keyed date offset) come from the
+cohort table ``_pseudonyms`` joined to every source row; the reference date for ages is the
+extract's cut-off, so a refresh at the same cut-off gives the same ages.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from openhaven.records.schema import Column, ColumnType
 
 PSEUDONYM_COLUMN = "pseudonym"
+SHIFT_COLUMN = "_date_shift_days"
+#: the largest per-patient date offset (days, either way) a specification may ask for
+MAX_SHIFT_DAYS = 366
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What an operator may use besides its column: its argument and the extract's cut-off."""
+
+    argument: str | None = None
+    reference_date: dt.date = dt.date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -21,13 +40,20 @@ class Transformation:
     name: str
     description: str
     applies_to: frozenset[ColumnType]
-    #: (source SQL expression, source column) -> (output column name, output SQL expression);
+    #: (source SQL expression, source column, context) -> (output column, SQL expression);
     #: None means the column is left out of the extract.
-    render: Callable[[str, Column], tuple[str, str] | None]
+    render: Callable[[str, Column, RenderContext], tuple[str, str] | None]
+    #: checks the argument and returns an error text, or None when it is acceptable
+    check_argument: Callable[[str | None], str | None] = lambda argument: (
+        None if argument is None else "takes no argument"
+    )
 
 
 _REGISTRY: dict[str, Transformation] = {}
 ALL_TYPES = frozenset(ColumnType)
+NUMBERS = frozenset({ColumnType.INTEGER, ColumnType.DOUBLE})
+DATES = frozenset({ColumnType.DATE})
+STRINGS = frozenset({ColumnType.STRING})
 
 
 def register_transformation(transformation: Transformation) -> None:
@@ -36,7 +62,15 @@ def register_transformation(transformation: Transformation) -> None:
     _REGISTRY[transformation.name] = transformation
 
 
-def get_transformation(name: str) -> Transformation:
+def split_operator(operator: str) -> tuple[str, str | None]:
+    """``"age_band:10"`` -> ``("age_band", "10")``; ``"keep"`` -> ``("keep", None)``."""
+    name, separator, argument = operator.partition(":")
+    return name.strip(), (argument.strip() if separator else None)
+
+
+def get_transformation(operator: str) -> Transformation:
+    """The registered operator named by ``operator`` (any ``:argument`` is ignored here)."""
+    name, _ = split_operator(operator)
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -48,41 +82,127 @@ def transformation_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-register_transformation(
-    Transformation("drop", "Left out of the extract.", ALL_TYPES, lambda _e, _c: None)
-)
-register_transformation(
-    Transformation("keep", "Copied unchanged.", ALL_TYPES, lambda e, c: (c.name, e))
-)
-register_transformation(
-    Transformation(
-        "pseudonymise",
-        "Replaced by the project's keyed pseudonym of the patient.",
-        frozenset({ColumnType.STRING}),
-        lambda _e, _c: (PSEUDONYM_COLUMN, f"_pseudonyms.{PSEUDONYM_COLUMN}"),
+def render_column(
+    operator: str, expression: str, column: Column, reference_date: dt.date
+) -> tuple[str, str] | None:
+    """The extract column ``operator`` makes of ``column``, or None when it is dropped."""
+    name, argument = split_operator(operator)
+    return _REGISTRY[name].render(expression, column, RenderContext(argument, reference_date))
+
+
+def _positive_integer(limit: int) -> Callable[[str | None], str | None]:
+    def check(argument: str | None) -> str | None:
+        if argument is None or not argument.isdigit() or not 0 < int(argument) <= limit:
+            return f"needs a whole number from 1 to {limit}, e.g. ':{min(limit, 10)}'"
+        return None
+
+    return check
+
+
+def _number(argument: str | None) -> str | None:
+    try:
+        float(argument or "")
+    except ValueError:
+        return "needs a number, e.g. ':90'"
+    return None
+
+
+def _register(name: str, description: str, applies_to: frozenset[ColumnType],
+              render: Callable[[str, Column, RenderContext], tuple[str, str] | None],
+              check_argument: Callable[[str | None], str | None] | None = None) -> None:
+    if check_argument is None:
+        register_transformation(Transformation(name, description, applies_to, render))
+    else:
+        register_transformation(
+            Transformation(name, description, applies_to, render, check_argument)
+        )
+
+
+def _age_band(e: str, c: Column, ctx: RenderContext) -> tuple[str, str]:
+    width = int(ctx.argument or "10")
+    age = f"date_sub('year', {e}, DATE '{ctx.reference_date.isoformat()}')"
+    lower = f"(({age}) // {width}) * {width}"
+    return "age_band", (
+        f"CASE WHEN {e} IS NULL THEN NULL ELSE "
+        f"CAST({lower} AS VARCHAR) || '-' || CAST({lower} + {width - 1} AS VARCHAR) END"
     )
-)
-register_transformation(
-    Transformation(
-        "year",
-        "A date generalised to its year (column renamed <name>_year).",
-        frozenset({ColumnType.DATE}),
-        lambda e, c: (f"{c.name.removesuffix('_date')}_year", f"CAST(year({e}) AS INTEGER)"),
+
+
+def _code_parent(e: str, _c: Column, ctx: RenderContext) -> tuple[str, str]:
+    # ICD-10 codes keep their three-character category (E11.9 -> E11); codes of systems with
+    # no structure in the code itself are kept as they are (their parents need a terminology).
+    return "code", (
+        f"CASE WHEN t.code_system = 'icd10' THEN left(replace({e}, '.', ''), 3) ELSE {e} END"
     )
+
+
+_register("drop", "Left out of the extract.", ALL_TYPES, lambda _e, _c, _x: None)
+_register("keep", "Copied unchanged.", ALL_TYPES, lambda e, c, _x: (c.name, e))
+_register(
+    "pseudonymise", "Replaced by the project's keyed pseudonym of the patient.", STRINGS,
+    lambda _e, _c, _x: (PSEUDONYM_COLUMN, f"_pseudonyms.{PSEUDONYM_COLUMN}"),
 )
-register_transformation(
-    Transformation(
-        "month",
-        "A date generalised to the first day of its month.",
-        frozenset({ColumnType.DATE}),
-        lambda e, c: (c.name, f"CAST(date_trunc('month', {e}) AS DATE)"),
-    )
+_register(
+    "year", "A date generalised to its year (column renamed <name>_year).", DATES,
+    lambda e, c, _x: (f"{c.name.removesuffix('_date')}_year", f"CAST(year({e}) AS INTEGER)"),
 )
-register_transformation(
-    Transformation(
-        "postcode_district",
-        "A UK postcode generalised to its outward code (district), e.g. 'LS1 4AP' to 'LS1'.",
-        frozenset({ColumnType.STRING}),
-        lambda e, _c: ("postcode_district", f"upper(split_part(trim({e}), ' ', 1))"),
-    )
+_register(
+    "month", "A date generalised to the first day of its month.", DATES,
+    lambda e, c, _x: (c.name, f"CAST(date_trunc('month', {e}) AS DATE)"),
+)
+_register(
+    "age_band",
+    "A date of birth replaced by the age band at the cut-off, ':N' years wide (default 10), "
+    "e.g. '40-49' (column age_band).",
+    DATES, _age_band, lambda a: None if a is None else _positive_integer(50)(a),
+)
+_register(
+    "date_shift",
+    "A date moved by the patient's own keyed offset of up to ':N' days either way (default "
+    "182): the same for every date of one patient, so intervals survive; different between "
+    "patients and projects.",
+    DATES,
+    lambda e, c, ctx: (
+        c.name,
+        f"CAST({e} + CAST(CAST(_pseudonyms.{SHIFT_COLUMN} AS BIGINT) "
+        f"% {2 * int(ctx.argument or '182') + 1} - {int(ctx.argument or '182')} AS INTEGER)"
+        " AS DATE)",
+    ),
+    lambda a: None if a is None else _positive_integer(MAX_SHIFT_DAYS)(a),
+)
+_register(
+    "postcode_district",
+    "A UK postcode generalised to its outward code (district), e.g. 'LS1 4AP' to 'LS1'.",
+    STRINGS,
+    lambda e, _c, _x: ("postcode_district", f"upper(split_part(trim({e}), ' ', 1))"),
+)
+_register(
+    "postcode_area",
+    "A UK postcode generalised to its area (the leading letters), e.g. 'LS1 4AP' to 'LS'.",
+    STRINGS,
+    lambda e, _c, _x: (
+        "postcode_area", f"NULLIF(regexp_extract(upper(trim({e})), '^[A-Z]+'), '')"
+    ),
+)
+_register(
+    "code_parent",
+    "A clinical code generalised to its parent: ICD-10 to its three-character category; "
+    "other systems kept.",
+    STRINGS, _code_parent,
+)
+_register(
+    "top_code",
+    "Values above ':N' recorded as N (top-coding), e.g. 'top_code:100'.",
+    NUMBERS,
+    lambda e, c, ctx: (c.name, f"CASE WHEN {e} > {float(ctx.argument or 0)!r} "
+                               f"THEN {float(ctx.argument or 0)!r} ELSE {e} END"),
+    _number,
+)
+_register(
+    "bottom_code",
+    "Values below ':N' recorded as N (bottom-coding), e.g. 'bottom_code:0'.",
+    NUMBERS,
+    lambda e, c, ctx: (c.name, f"CASE WHEN {e} < {float(ctx.argument or 0)!r} "
+                               f"THEN {float(ctx.argument or 0)!r} ELSE {e} END"),
+    _number,
 )
