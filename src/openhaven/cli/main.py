@@ -15,6 +15,7 @@ from openhaven.cli.ledger_commands import ledger_app
 from openhaven.cli.outputs_commands import outputs_app
 from openhaven.cli.project_commands import extract_app, project_app, query_app
 from openhaven.cli.records_commands import generate, ingest
+from openhaven.cli.release_commands import release_app
 
 app = typer.Typer(
     name="openhaven",
@@ -57,6 +58,7 @@ app.add_typer(query_app, name="query")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(outputs_app, name="outputs")
 app.add_typer(choices_app, name="choices")
+app.add_typer(release_app, name="release")
 app.add_typer(account_app, name="account")
 app.add_typer(token_app, name="token")
 
