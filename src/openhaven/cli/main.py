@@ -14,6 +14,7 @@ from openhaven.cli.identity_commands import account_app, token_app
 from openhaven.cli.ledger_commands import ledger_app
 from openhaven.cli.outputs_commands import outputs_app
 from openhaven.cli.project_commands import extract_app, project_app, query_app
+from openhaven.cli.provisioning_commands import reidentify, rotate_key
 from openhaven.cli.records_commands import generate, ingest
 from openhaven.cli.release_commands import release_app
 
@@ -49,6 +50,8 @@ app.command()(serve)
 app.command()(generate)
 app.command()(ingest)
 app.command()(anonymise)
+app.command()(reidentify)
+extract_app.command("rotate-key")(rotate_key)
 app.add_typer(project_app, name="project")
 app.add_typer(people_app, name="people")
 app.add_typer(request_app, name="request")
