@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,8 @@ class ExtractBuild:
     risk: dict[str, Any] = field(default_factory=dict)
     privacy: dict[str, Any] = field(default_factory=dict)
     manifest_digest: str = ""
+    #: seconds spent in each stage, for benchmarks and operators (no patient data)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def build_extract(
@@ -107,9 +110,11 @@ def _build_into(
     opted_out: Sequence[str],
     reference_date: dt.date,
 ) -> ExtractBuild:
+    clock = _StageClock()
     with open_session(None) as session:
         session.attach(record_store, "src", read_only=True)
-        removed = _select_cohort(session, specification, project_key, opted_out, reference_date)
+        removed = _select_cohort(session, specification, project_key, opted_out, reference_date,
+                                 clock)
         privacy: PrivacyOutcome | None = None
         risk: dict[str, Any] = {}
         if "patients" in specification.tables:
@@ -117,6 +122,7 @@ def _build_into(
                 f"CREATE TEMP TABLE {_PATIENTS_STAGE} AS "
                 f"{_select_sql('patients', specification, reference_date)}"
             )
+            clock.lap("transform_patients")
             if specification.privacy is not None:
                 privacy = enforce_privacy(session, _PATIENTS_STAGE, specification.privacy)
                 _drop_patients(session, privacy.removed)
@@ -126,6 +132,7 @@ def _build_into(
                 quasi = _default_quasi(specification)
                 risk = {"quasi_identifiers": quasi,
                         **measure_risk(session, _PATIENTS_STAGE, quasi).as_dict()}
+            clock.lap("privacy_check_and_risk")
         included = session.query(
             f"SELECT {PSEUDONYM_COLUMN}, patient_id FROM _pseudonyms ORDER BY 1"
         )
@@ -133,6 +140,7 @@ def _build_into(
         patient_ids = [str(p) for p in included.column("patient_id").to_pylist()]
         del included
         row_counts, hashes = _write_tables(session, folder, specification, reference_date)
+        clock.lap("write_tables")
     digest = membership_digest(pseudonyms)
     privacy_summary = privacy.as_dict() if privacy is not None else {"models": []}
     risk_text = _canonical_json({"privacy": privacy_summary, "risk": risk})
@@ -158,6 +166,7 @@ def _build_into(
         risk=risk,
         privacy=privacy_summary,
         manifest_digest=hashlib.sha256(manifest.encode("utf-8")).hexdigest(),
+        stage_seconds=clock.laps,
     )
 
 
@@ -167,6 +176,7 @@ def _select_cohort(
     project_key: bytes,
     opted_out: Sequence[str],
     reference_date: dt.date,
+    clock: _StageClock,
 ) -> int:
     """Fill ``_pseudonyms`` with the cohort less the opted out; return how many were removed.
 
@@ -185,6 +195,7 @@ def _select_cohort(
         "OR p.nhs_number NOT IN (SELECT nhs_number FROM _opted_out) ORDER BY p.patient_id"
     )
     session.unregister("_opted_out")
+    clock.lap("cohort_and_choices")
     pseudonyms, offsets = pseudonyms_and_offsets(project_key, (
         patient_token(nhs, pid) for nhs, pid in zip(
             cohort.column("nhs_number").to_pylist(),
@@ -198,7 +209,19 @@ def _select_cohort(
     }))
     session.execute("CREATE TEMP TABLE _pseudonyms AS SELECT * FROM _cohort_keys")
     session.unregister("_cohort_keys")
+    clock.lap("pseudonymise")
     return removed
+
+
+class _StageClock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = self.laps.get(stage, 0.0) + now - self._last
+        self._last = now
 
 
 def _select_sql(table_name: str, specification: DatasetSpecification,
