@@ -15,9 +15,11 @@ from sqlalchemy.engine import Connection
 import openhaven.choices.models
 import openhaven.governance.models
 import openhaven.identity.models
+import openhaven.jobs.models
 import openhaven.outputs.airlock_models
 import openhaven.outputs.models
 import openhaven.provisioning.models  # noqa: F401 - registers the tables on Base.metadata
+import openhaven.transparency.models  # noqa: F401
 from openhaven.core.config import Settings
 from openhaven.core.database import Base, make_engine
 

@@ -6,11 +6,13 @@ table exists only in memory here; what is stored, shown and logged is the checke
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from openhaven.analysis.measure_checks import check_measure_table
 from openhaven.analysis.query_spec import AggregateQuery
 from openhaven.analysis.runner import run_query_unsafe
 from openhaven.core.clock import utc_now
@@ -34,7 +36,10 @@ def run_checked_query(
     if extract is None:
         raise Conflict(f"Project {reference} has no extract yet: provision one first")
     raw = run_query_unsafe(haven.home / extract.path, query)
-    checked = suppress_small_counts(raw, haven.settings.small_count_threshold)
+    if raw.measure == "count_patients":
+        checked = suppress_small_counts(raw, haven.settings.small_count_threshold)
+    else:
+        checked = check_measure_table(raw, haven.settings.small_count_threshold)
     output = repository.record_output(
         session,
         project_id=project.id,
@@ -55,6 +60,9 @@ def run_checked_query(
         details={
             "output_id": output.id,
             "query": query.name,
+            "query_hash": hashlib.sha256(
+                json.dumps(query.as_dict(), sort_keys=True).encode()
+            ).hexdigest(),
             "extract_version": extract.version,
             "verdict": checked.verdict,
             "suppressed_cells": len(checked.checks["minimum_cell_count"]["suppressed_cells"]),

@@ -1,0 +1,1 @@
+"""Analysis jobs: researcher scripts run confined against a project extract."""
