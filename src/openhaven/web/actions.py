@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from openhaven.core.errors import PermissionDenied
 from openhaven.governance.models import Role
@@ -30,7 +31,7 @@ from openhaven.web.credentials import (
     register_resource_parameter,
     resource_for,
 )
-from openhaven.web.dependencies import db
+from openhaven.web.dependencies import DB
 
 __all__ = [
     "ACCESS_LEVELS", "ACTIONS", "ALL_ROLES", "EVERYONE", "Action", "RequiredAction",
@@ -46,16 +47,21 @@ class RequiredAction:
             raise KeyError(f"unregistered action {action!r}")
         self.action = action
 
-    async def __call__(self, request: Request, session: Session = Depends(db)) -> None:
+    async def __call__(self, request: Request, session: Session = DB) -> None:
         request.state.action = self.action
-        found = credentials(request, session)
-        decision = decide(found.actor, self.action, resource_for(request, session))
+        # The database work runs in the thread pool, never on the event loop.
+        found, decision = await run_in_threadpool(self._decide, request, session)
         request.state.decision = decision
         if not decision.allowed:
             if decision.needs_sign_in:
                 raise SignInRequired("Sign in to do this.")
             raise PermissionDenied(f"You may not do this: {decision.reason}.")
         await check_csrf(request, found)
+
+
+    def _decide(self, request: Request, session: Session) -> tuple[Any, Any]:
+        found = credentials(request, session)
+        return found, decide(found.actor, self.action, resource_for(request, session))
 
 
 def requires(action: str) -> Any:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
@@ -32,6 +32,12 @@ def db(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed when the route returns, rolled back on error."""
     with unit_of_work(request.app.state.engine) as session:
         yield session
+
+
+#: The request's unit of work, as a parameter default: ``session: Session = DB``. Scoped to the
+#: route function, so the commit happens *before* the response is sent: a client that has
+#: its answer can rely on what it was told.
+DB: Any = Depends(db, scope="function")
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

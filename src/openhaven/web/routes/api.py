@@ -17,7 +17,7 @@ from openhaven.web.actions import (
     requires,
 )
 from openhaven.web.credentials import visible_projects
-from openhaven.web.dependencies import db, view
+from openhaven.web.dependencies import DB, view
 from openhaven.web.haven_view import HavenView
 
 router = APIRouter(prefix="/api")
@@ -30,26 +30,26 @@ def health() -> dict[str, str]:
 
 @router.get("/projects", dependencies=[requires(PROJECT_READ)])
 def projects(
-    request: Request, session: Session = Depends(db), v: HavenView = Depends(view)
+    request: Request, session: Session = DB, v: HavenView = Depends(view)
 ) -> dict[str, Any]:
     return {"projects": visible_projects(request, v.projects(session))}
 
 
 @router.get("/projects/{reference}", dependencies=[requires(PROJECT_READ)])
 def project(
-    reference: str, session: Session = Depends(db), v: HavenView = Depends(view)
+    reference: str, session: Session = DB, v: HavenView = Depends(view)
 ) -> dict[str, Any]:
     return v.project(session, reference)
 
 
 @router.get("/register", dependencies=[requires(PUBLIC_READ)])
-def register(session: Session = Depends(db), v: HavenView = Depends(view)) -> dict[str, Any]:
+def register(session: Session = DB, v: HavenView = Depends(view)) -> dict[str, Any]:
     return {"projects": v.register(session)}
 
 
 @router.get("/outputs/{output_id}", dependencies=[requires(OUTPUT_READ)])
 def output(
-    output_id: int, session: Session = Depends(db), v: HavenView = Depends(view)
+    output_id: int, session: Session = DB, v: HavenView = Depends(view)
 ) -> dict[str, Any]:
     return v.output(session, output_id)
 

@@ -37,7 +37,7 @@ from openhaven.core.haven import Haven
 from openhaven.ledger import record_event
 from openhaven.web.actions import EVERYONE, register_action, requires
 from openhaven.web.credentials import credentials
-from openhaven.web.dependencies import db, haven, page
+from openhaven.web.dependencies import DB, haven, page
 from openhaven.web.error_schema import ErrorAnswer
 
 CHOICES_EXPLAIN = register_action(
@@ -124,7 +124,7 @@ def policy(h: Haven = Depends(haven)) -> dict[str, Any]:
 
 @router.post("/lookup", dependencies=[requires(CHOICES_READ)], openapi_extra=OBJECT_BODY)
 async def lookup(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     """One patient's current choices and history; the NHS number is in the body."""
     body = await json_object(request)
@@ -136,7 +136,7 @@ async def lookup(
 @router.post("", dependencies=[requires(CHOICES_RECORD)], status_code=201,
              openapi_extra=OBJECT_BODY)
 async def record(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     """Record an opt-out (``"decision": "opt-out"``) or its withdrawal (``"withdraw"``)."""
     body = await json_object(request)
@@ -161,7 +161,7 @@ async def record(
 
 @router.post("/check", dependencies=[requires(CHOICES_CHECK)], openapi_extra=OBJECT_BODY)
 async def check(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     """``{"numbers": [...], "purpose" | "project"}`` → counts, invalid entries, usable list."""
     body = await json_object(request)
@@ -197,7 +197,7 @@ async def check(
 @router.post("/exemptions", dependencies=[requires(CHOICES_EXEMPT)], status_code=201,
              openapi_extra=OBJECT_BODY)
 async def exempt(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     """``{"project", "choice", "basis", "approved_by", "justification", "valid_until"?}``."""
     body = await json_object(request)
@@ -244,7 +244,7 @@ def record_submit(
     decision: str = Form(..., max_length=16),
     acting_as: str = Form("self", max_length=32),
     channel: str = Form("web", max_length=16),
-    session: Session = Depends(db),
+    session: Session = DB,
     h: Haven = Depends(haven),
 ) -> Response:
     if decision not in ("opt-out", "withdraw"):

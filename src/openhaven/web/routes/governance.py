@@ -28,7 +28,7 @@ from openhaven.governance.views import queue_entry, request_detail
 from openhaven.governance.workflow import latest_request, review_queue
 from openhaven.web.actions import EVERYONE, register_action, requires
 from openhaven.web.credentials import SignInRequired, credentials
-from openhaven.web.dependencies import db, haven, page
+from openhaven.web.dependencies import DB, haven, page
 from openhaven.web.error_schema import ErrorAnswer
 
 STAFF = ("custodian_admin", "auditor")
@@ -105,7 +105,7 @@ def duo_match(purpose: str, dataset: str, for_profit: bool = False) -> dict[str,
 @router.post("/requests", dependencies=[requires(REQUEST_CREATE)], status_code=201,
              openapi_extra=OBJECT_BODY, include_in_schema=False)
 async def create_request(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     """A draft request led by the signed-in researcher (``lead`` is them, whatever is sent)."""
     body = await json_object(request)
@@ -118,13 +118,13 @@ async def create_request(
 
 
 @router.get("/requests/{reference}", dependencies=[requires(REQUEST_READ)])
-def read_request(reference: str, session: Session = Depends(db)) -> dict[str, Any]:
+def read_request(reference: str, session: Session = DB) -> dict[str, Any]:
     return request_detail(session, reference)
 
 
 @router.post("/requests/{reference}/submit", dependencies=[requires(REQUEST_CHANGE)])
 def submit_request(
-    reference: str, request: Request, session: Session = Depends(db),
+    reference: str, request: Request, session: Session = DB,
     h: Haven = Depends(haven),
 ) -> dict[str, Any]:
     person = acting_person(request, session)
@@ -137,7 +137,7 @@ def submit_request(
 @router.post("/requests/{reference}/revisions", dependencies=[requires(REQUEST_CHANGE)],
              openapi_extra=OBJECT_BODY, include_in_schema=False)
 async def revise_request(
-    reference: str, request: Request, session: Session = Depends(db),
+    reference: str, request: Request, session: Session = DB,
     h: Haven = Depends(haven),
 ) -> dict[str, Any]:
     changes = await json_object(request)
@@ -149,14 +149,14 @@ async def revise_request(
 
 
 @router.get("/committee/queue", dependencies=[requires(COMMITTEE_REVIEW)])
-def committee_queue(session: Session = Depends(db)) -> dict[str, Any]:
+def committee_queue(session: Session = DB) -> dict[str, Any]:
     return {"queue": [queue_entry(record) for record in review_queue(session)]}
 
 
 @router.post("/requests/{reference}/votes", dependencies=[requires(COMMITTEE_REVIEW)],
              openapi_extra=OBJECT_BODY, include_in_schema=False)
 async def vote(
-    reference: str, request: Request, session: Session = Depends(db),
+    reference: str, request: Request, session: Session = DB,
     h: Haven = Depends(haven),
 ) -> dict[str, Any]:
     """``{"vote": "approve"|"reject"|"return_for_changes"|"comment", "comment": "...",
@@ -177,7 +177,7 @@ async def vote(
 @router.post("/requests/{reference}/conflicts", dependencies=[requires(COMMITTEE_REVIEW)],
              openapi_extra=OBJECT_BODY, include_in_schema=False)
 async def declare_conflict(
-    reference: str, request: Request, session: Session = Depends(db),
+    reference: str, request: Request, session: Session = DB,
     h: Haven = Depends(haven),
 ) -> dict[str, Any]:
     body = await json_object(request)
@@ -200,7 +200,7 @@ def application_form(request: Request) -> HTMLResponse:
 
 @pages.post("/requests/new", dependencies=[requires(REQUEST_CREATE)])
 async def application_submit(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")) for name in (*FORM_FIELDS, "data", "article6",
@@ -236,21 +236,21 @@ async def application_submit(
 
 
 @pages.get("/committee", dependencies=[requires(COMMITTEE_REVIEW)])
-def committee_page(request: Request, session: Session = Depends(db)) -> HTMLResponse:
+def committee_page(request: Request, session: Session = DB) -> HTMLResponse:
     return page(request, "committee_queue.html",
                 queue=[queue_entry(record) for record in review_queue(session)])
 
 
 @pages.get("/committee/{reference}", dependencies=[requires(COMMITTEE_REVIEW)])
 def committee_request(
-    request: Request, reference: str, session: Session = Depends(db)
+    request: Request, reference: str, session: Session = DB
 ) -> HTMLResponse:
     return page(request, "committee_request.html", detail=request_detail(session, reference))
 
 
 @pages.post("/committee/{reference}/vote", dependencies=[requires(COMMITTEE_REVIEW)])
 async def committee_vote(
-    request: Request, reference: str, session: Session = Depends(db),
+    request: Request, reference: str, session: Session = DB,
     h: Haven = Depends(haven),
 ) -> Response:
     form = await request.form()

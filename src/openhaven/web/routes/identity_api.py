@@ -18,7 +18,7 @@ from openhaven.identity import api_tokens
 from openhaven.identity.models import Account
 from openhaven.web.actions import ALL_ROLES, register_action, requires
 from openhaven.web.credentials import credentials
-from openhaven.web.dependencies import db, haven
+from openhaven.web.dependencies import DB, haven
 from openhaven.web.error_schema import ErrorAnswer
 from openhaven.web.routes.identity_pages import MANAGE_OWN
 
@@ -68,7 +68,7 @@ def _account(request: Request, session: Session) -> Account:
 
 
 @router.get("/me", dependencies=[requires(MANAGE_OWN)], response_model=Me)
-def me(request: Request, session: Session = Depends(db)) -> dict[str, Any]:
+def me(request: Request, session: Session = DB) -> dict[str, Any]:
     actor = credentials(request, session).actor
     return {
         "person": actor.reference, "roles": sorted(actor.roles),
@@ -79,7 +79,7 @@ def me(request: Request, session: Session = Depends(db)) -> dict[str, Any]:
 
 
 @router.get("/tokens", dependencies=[requires(MANAGE_OWN)], response_model=list[TokenSummary])
-def list_tokens(request: Request, session: Session = Depends(db)) -> list[dict[str, Any]]:
+def list_tokens(request: Request, session: Session = DB) -> list[dict[str, Any]]:
     account = _account(request, session)
     return [api_tokens.token_summary(t) for t in api_tokens.list_tokens(session, account)]
 
@@ -89,7 +89,7 @@ def list_tokens(request: Request, session: Session = Depends(db)) -> list[dict[s
                  404: {"model": ErrorAnswer, "description": "No such project"},
                  409: {"model": ErrorAnswer, "description": "The account is disabled"}})
 def issue_token(
-    request: Request, body: TokenRequest, session: Session = Depends(db),
+    request: Request, body: TokenRequest, session: Session = DB,
     h: Haven = Depends(haven),
 ) -> dict[str, Any]:
     account = _account(request, session)
@@ -102,7 +102,7 @@ def issue_token(
 @router.delete("/tokens/{token_id}", dependencies=[requires(MANAGE_OWN)],
                response_model=TokenSummary)
 def revoke_token(
-    request: Request, token_id: int, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, token_id: int, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     account = _account(request, session)
     record = api_tokens.revoke_token(session, h, token_id, actor=account.reference,

@@ -25,7 +25,7 @@ from openhaven.identity import oidc, sessions
 from openhaven.identity.sign_in import record_success
 from openhaven.web.actions import requires
 from openhaven.web.credentials import SESSION_COOKIE
-from openhaven.web.dependencies import db, haven
+from openhaven.web.dependencies import DB, haven
 from openhaven.web.routes.identity_pages import SIGN_IN, local_path
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -78,7 +78,7 @@ def oidc_start(request: Request, next: str | None = None,
 @router.get("/sign-in/oidc/callback", name="oidc_callback", dependencies=[requires(SIGN_IN)])
 def oidc_callback(
     request: Request, code: str | None = None, state: str | None = None,
-    session: Session = Depends(db), h: Haven = Depends(haven),
+    session: Session = DB, h: Haven = Depends(haven),
 ) -> Response:
     settings = _settings(h)
     pending = _open(h, request.cookies.get(PENDING_COOKIE))

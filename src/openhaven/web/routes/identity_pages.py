@@ -30,7 +30,7 @@ from openhaven.web.credentials import (
     ensure_csrf_cookie,
     prepare_anonymous_csrf,
 )
-from openhaven.web.dependencies import db, haven, page
+from openhaven.web.dependencies import DB, haven, page
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -88,7 +88,7 @@ def sign_in_submit(
     email: str = Form(..., max_length=320),
     password: str = Form(..., max_length=1024),
     next: str = Form("/"),
-    session: Session = Depends(db),
+    session: Session = DB,
     h: Haven = Depends(haven),
 ) -> Response:
     target = local_path(next)
@@ -111,7 +111,7 @@ def sign_in_submit(
 
 @router.get("/sign-in/second-factor", dependencies=[requires(SIGN_IN)])
 def second_factor_form(
-    request: Request, next: str | None = None, session: Session = Depends(db)
+    request: Request, next: str | None = None, session: Session = DB
 ) -> Response:
     found = credentials(request, session)
     if found.via != "pending":
@@ -124,7 +124,7 @@ def second_factor_submit(
     request: Request,
     code: str = Form(..., max_length=64),
     next: str = Form("/"),
-    session: Session = Depends(db),
+    session: Session = DB,
     h: Haven = Depends(haven),
 ) -> Response:
     found = credentials(request, session)
@@ -141,7 +141,7 @@ def second_factor_submit(
 
 
 @router.post("/sign-out", dependencies=[requires(SIGN_OUT)])
-def sign_out(request: Request, session: Session = Depends(db),
+def sign_out(request: Request, session: Session = DB,
              h: Haven = Depends(haven)) -> Response:
     found = credentials(request, session)
     if found.sign_in_session is not None:
@@ -152,7 +152,7 @@ def sign_out(request: Request, session: Session = Depends(db),
 
 
 @router.post("/sign-out/everywhere", dependencies=[requires(SIGN_OUT)])
-def sign_out_everywhere(request: Request, session: Session = Depends(db),
+def sign_out_everywhere(request: Request, session: Session = DB,
                         h: Haven = Depends(haven)) -> Response:
     sessions.end_all_sessions(session, h, _own_account(request, session))
     response = RedirectResponse("/", status_code=303)
@@ -178,12 +178,12 @@ def _account_page(request: Request, session: Session, **shown: Any) -> Response:
 
 
 @router.get("/account", dependencies=[requires(MANAGE_OWN)])
-def account_page(request: Request, session: Session = Depends(db)) -> Response:
+def account_page(request: Request, session: Session = DB) -> Response:
     return _account_page(request, session)
 
 
 @router.get("/account/second-factor", dependencies=[requires(MANAGE_OWN)])
-def second_factor_enrolment(request: Request, session: Session = Depends(db)) -> Response:
+def second_factor_enrolment(request: Request, session: Session = DB) -> Response:
     account = _own_account(request, session)
     if account.totp_enabled:
         return _account_page(request, session, notice="Your second factor is already on.")
@@ -194,7 +194,7 @@ def second_factor_enrolment(request: Request, session: Session = Depends(db)) ->
 
 @router.post("/account/second-factor", dependencies=[requires(MANAGE_OWN)])
 def second_factor_confirm(
-    request: Request, code: str = Form(..., max_length=64), session: Session = Depends(db),
+    request: Request, code: str = Form(..., max_length=64), session: Session = DB,
     h: Haven = Depends(haven),
 ) -> Response:
     account = _own_account(request, session)
@@ -210,7 +210,7 @@ def second_factor_confirm(
 
 
 @router.post("/account/recovery-codes", dependencies=[requires(MANAGE_OWN)])
-def recovery_codes(request: Request, session: Session = Depends(db),
+def recovery_codes(request: Request, session: Session = DB,
                    h: Haven = Depends(haven)) -> Response:
     account = _own_account(request, session)
     codes = accounts.issue_recovery_codes(session, h, account, actor=account.reference)
@@ -224,7 +224,7 @@ def issue_token(
     scope: str = Form("read", max_length=16),
     project: str = Form("", max_length=32),
     days: int = Form(api_tokens.DEFAULT_DAYS),
-    session: Session = Depends(db),
+    session: Session = DB,
     h: Haven = Depends(haven),
 ) -> Response:
     account = _own_account(request, session)
@@ -235,7 +235,7 @@ def issue_token(
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[requires(MANAGE_OWN)])
-def revoke_token(request: Request, token_id: int, session: Session = Depends(db),
+def revoke_token(request: Request, token_id: int, session: Session = DB,
                  h: Haven = Depends(haven)) -> Response:
     account = _own_account(request, session)
     api_tokens.revoke_token(session, h, token_id, actor=account.reference, owner=account)

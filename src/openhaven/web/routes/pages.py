@@ -15,7 +15,7 @@ from openhaven.web.actions import (
     requires,
 )
 from openhaven.web.credentials import visible_projects
-from openhaven.web.dependencies import db, page, view
+from openhaven.web.dependencies import DB, page, view
 from openhaven.web.haven_view import HavenView
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 @router.get("/", dependencies=[requires(PUBLIC_READ)])
 def home(
-    request: Request, session: Session = Depends(db), v: HavenView = Depends(view)
+    request: Request, session: Session = DB, v: HavenView = Depends(view)
 ) -> HTMLResponse:
     return page(
         request, "home.html", stages=v.demo_stages(), counts=v.record_counts(),
@@ -38,14 +38,14 @@ def records(request: Request, v: HavenView = Depends(view)) -> HTMLResponse:
 
 @router.get("/projects", dependencies=[requires(PROJECT_READ)])
 def projects(
-    request: Request, session: Session = Depends(db), v: HavenView = Depends(view)
+    request: Request, session: Session = DB, v: HavenView = Depends(view)
 ) -> HTMLResponse:
     return page(request, "projects.html", projects=visible_projects(request, v.projects(session)))
 
 
 @router.get("/projects/{reference}", dependencies=[requires(PROJECT_READ)])
 def project(
-    request: Request, reference: str, session: Session = Depends(db),
+    request: Request, reference: str, session: Session = DB,
     v: HavenView = Depends(view),
 ) -> HTMLResponse:
     return page(request, "project.html", project=v.project(session, reference))
@@ -53,7 +53,7 @@ def project(
 
 @router.get("/outputs/{output_id}", dependencies=[requires(OUTPUT_READ)])
 def output(
-    request: Request, output_id: int, session: Session = Depends(db),
+    request: Request, output_id: int, session: Session = DB,
     v: HavenView = Depends(view),
 ) -> HTMLResponse:
     return page(request, "output.html", output=v.output(session, output_id))
@@ -61,7 +61,7 @@ def output(
 
 @router.get("/register", dependencies=[requires(PUBLIC_READ)])
 def register(
-    request: Request, session: Session = Depends(db), v: HavenView = Depends(view)
+    request: Request, session: Session = DB, v: HavenView = Depends(view)
 ) -> HTMLResponse:
     return page(request, "register.html", projects=v.register(session))
 
