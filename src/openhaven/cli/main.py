@@ -16,6 +16,7 @@ from openhaven.cli.outputs_commands import outputs_app
 from openhaven.cli.project_commands import extract_app, project_app, query_app
 from openhaven.cli.provisioning_commands import reidentify, rotate_key
 from openhaven.cli.records_commands import generate, ingest
+from openhaven.cli.transparency_commands import register_app, transparency_app
 from openhaven.cli.release_commands import release_app
 
 app = typer.Typer(
@@ -64,6 +65,8 @@ app.add_typer(choices_app, name="choices")
 app.add_typer(release_app, name="release")
 app.add_typer(account_app, name="account")
 app.add_typer(token_app, name="token")
+app.add_typer(transparency_app, name="transparency")
+app.add_typer(register_app, name="register")
 
 
 def main() -> None:

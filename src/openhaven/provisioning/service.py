@@ -29,6 +29,7 @@ from openhaven.provisioning import repository
 from openhaven.provisioning.extract_builder import build_extract
 from openhaven.provisioning.key_epochs import current_project_key
 from openhaven.provisioning.specification import DatasetSpecification
+from openhaven.transparency.membership_store import record_extract_membership
 
 RESEARCH_CHOICE = "research-and-planning"
 
@@ -101,7 +102,7 @@ def provision_extract(
         cut_off=at.date(),
     )
     relative = str(build.path.relative_to(haven.home))
-    repository.record_extract(
+    extract = repository.record_extract(
         session,
         project_id=project.id,
         version=version,
@@ -134,6 +135,7 @@ def provision_extract(
     details = report.as_dict()
     details.pop("path")
     record_event(haven, "extract.provisioned", actor=actor, subject=reference, details=details)
+    record_extract_membership(haven, extract.id, build.patient_ids)
     return report
 
 

@@ -28,12 +28,13 @@ from openhaven.web.haven_view import HavenView, static_folder
 from openhaven.web.routes import api, identity_api, identity_oidc, identity_pages, pages
 from openhaven.web.routes import choices as choices_routes
 from openhaven.web.routes import governance as governance_routes
+from openhaven.web.routes import transparency as transparency_routes
 from openhaven.web.security_headers import SecurityHeaders
 
 log = logging.getLogger("openhaven.web")
 ROUTERS = (pages.router, api.router, identity_pages.router, identity_api.router,
            identity_oidc.router, governance_routes.router, governance_routes.pages,
-           choices_routes.router, choices_routes.pages)
+           choices_routes.router, choices_routes.pages, transparency_routes.router)
 
 
 def create_app(haven: Haven) -> FastAPI:
