@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from openhaven import __version__
+from openhaven.cli.analysis_commands import dummy, job_app
 from openhaven.cli.anonymise_commands import anonymise
 from openhaven.cli.choices_commands import choices_app
 from openhaven.cli.context import GlobalHomeOption
@@ -16,8 +17,8 @@ from openhaven.cli.outputs_commands import outputs_app
 from openhaven.cli.project_commands import extract_app, project_app, query_app
 from openhaven.cli.provisioning_commands import reidentify, rotate_key
 from openhaven.cli.records_commands import generate, ingest
-from openhaven.cli.transparency_commands import register_app, transparency_app
 from openhaven.cli.release_commands import release_app
+from openhaven.cli.transparency_commands import register_app, transparency_app
 
 app = typer.Typer(
     name="openhaven",
@@ -59,6 +60,8 @@ app.add_typer(request_app, name="request")
 app.add_typer(policy_app, name="policy")
 app.add_typer(extract_app, name="extract")
 app.add_typer(query_app, name="query")
+app.command()(dummy)
+app.add_typer(job_app, name="job")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(outputs_app, name="outputs")
 app.add_typer(choices_app, name="choices")

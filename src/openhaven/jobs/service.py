@@ -194,7 +194,7 @@ def _list_outputs(output: Path) -> list[dict[str, Any]]:
     found = []
     for path in sorted(output.rglob("*")):
         if path.is_file() and not path.is_symlink():
-            found.append({"name": str(path.relative_to(output)), "bytes": path.stat().st_size})
+            found.append({"file": str(path.relative_to(output)), "bytes": path.stat().st_size})
     return found
 
 

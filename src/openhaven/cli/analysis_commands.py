@@ -1,0 +1,163 @@
+"""``openhaven dummy`` and ``openhaven job ...``: dummy data and sandboxed analysis jobs.
+
+``dummy`` writes data shaped exactly like a project's extract, generated from its dataset
+specification (no real record is read), optionally aimed at a query so that the query finds
+patients in it. ``job run`` runs a Python script inside the sandbox against the project's
+extract and answers ``{"status", "reason", "outputs"}``; its log is shown only once checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from openhaven.cli.context import (
+    HomeOption,
+    JsonOption,
+    error_log,
+    governance_session,
+    open_haven,
+    resolve_home,
+)
+from openhaven.cli.rendering import console, emit_json, reporting_errors
+from openhaven.core.errors import InvalidInput, Location
+
+job_app = typer.Typer(help="Analysis jobs: your Python script, run in the sandbox.",
+                      no_args_is_help=True)
+ActorOption = Annotated[str, typer.Option("--actor", help="Who is acting (recorded).")]
+
+
+def dummy(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="Project reference.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the dummy extract to.")],
+    patients: Annotated[int, typer.Option("--patients", help="Dummy patients to start with.")]
+    = 500,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 0,
+    query_file: Annotated[Path | None, typer.Option(
+        "--query", help="A query file: generate until it finds --min-matches patients.")] = None,
+    min_matches: Annotated[int, typer.Option(
+        "--min-matches", help="Dummy patients the query must find.")] = 50,
+    home: HomeOption = None,
+    actor: ActorOption = "researcher",
+    as_json: JsonOption = False,
+) -> None:
+    """Write dummy data with the exact schema of a project's extract (no real records)."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.analysis.dummy_service import project_dummy_data
+        from openhaven.analysis.query_spec import AggregateQuery
+        from openhaven.cli.project_commands import _read_query
+
+        query = None
+        if query_file is not None:
+            raw = _read_query(query_file)
+            if not isinstance(raw, dict):
+                raise InvalidInput("A query file must hold a mapping",
+                                   Location(file=query_file.name))
+            query = AggregateQuery.from_dict(raw, source=query_file.name)
+        haven = open_haven(home)
+        with governance_session(haven) as session:
+            report = project_dummy_data(
+                session, haven, reference, out, actor=actor, patients=patients, seed=seed,
+                query=query, min_matches=min_matches if query is not None else 0,
+            )
+        if as_json:
+            emit_json(report.as_dict())
+            return
+        counts = ", ".join(f"{name} {rows:,}" for name, rows in report.row_counts.items())
+        console.print(f"Dummy extract for {reference} in {report.path.parent}: {counts}"
+                      + (f"; the query finds {report.matches:,} patients"
+                         if report.matches is not None else ""), highlight=False)
+
+
+@job_app.command("run")
+def run_job_command(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="Project reference.")],
+    script: Annotated[Path, typer.Argument(help="The Python script to run.")],
+    timeout: Annotated[float, typer.Option("--timeout", help="Wall-clock limit, seconds.")]
+    = 300.0,
+    memory_mb: Annotated[int, typer.Option("--memory-mb", help="Memory limit, MiB.")] = 4096,
+    home: HomeOption = None,
+    actor: ActorOption = "researcher",
+    as_json: JsonOption = False,
+) -> None:
+    """Run SCRIPT in the sandbox against the project's extract (read-only at /job/extract)."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.jobs.sandbox import SandboxLimits
+        from openhaven.jobs.service import run_job
+
+        if not 1 <= timeout <= 24 * 3600 or not 64 <= memory_mb <= 256 * 1024:
+            raise InvalidInput("--timeout must be 1 s to 24 h and --memory-mb 64 to 262144",
+                               Location(field="limits"))
+        limits = SandboxLimits(wall_seconds=timeout, cpu_seconds=int(timeout),
+                               memory_bytes=memory_mb * 1024**2)
+        haven = open_haven(home)
+        with governance_session(haven) as session:
+            report = run_job(session, haven, reference, script, actor=actor, limits=limits)
+        if as_json:
+            emit_json(report.as_dict())
+        else:
+            console.print(f"Job {report.job_id}: {report.status} — {report.reason}",
+                          highlight=False)
+            for output in report.outputs:
+                console.print(f"  output {output['file']} ({output['bytes']:,} bytes)",
+                              highlight=False)
+            if report.log:
+                console.print(report.log, highlight=False, markup=False)
+        if report.status != "succeeded":
+            raise typer.Exit(1)
+
+
+@job_app.command("list")
+def list_jobs_command(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="Project reference.")],
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List a project's jobs with their states."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.jobs.service import job_summary, list_jobs
+
+        haven = open_haven(home)
+        with governance_session(haven) as session:
+            jobs = [job_summary(j) for j in list_jobs(session, reference)]
+        if as_json:
+            emit_json({"project": reference, "jobs": jobs})
+            return
+        table = Table("Job", "State", "Script", "By", "Finished", "Reason")
+        for job in jobs:
+            table.add_row(str(job["job_id"]), job["state"], job["script"], job["submitted_by"],
+                          str(job["finished_at"] or ""), job["reason"])
+        console.print(table)
+
+
+@job_app.command("show")
+def show_job_command(
+    ctx: typer.Context,
+    job_id: Annotated[int, typer.Argument(help="Job number.")],
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one job: its state, checked log and outputs."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.jobs.service import get_job, job_summary
+
+        haven = open_haven(home)
+        with governance_session(haven) as session:
+            summary = job_summary(get_job(session, job_id))
+        if as_json:
+            emit_json(summary)
+            return
+        for key, value in summary.items():
+            if key != "log":
+                console.print(f"{key:>16}: {value}", highlight=False)
+        console.print(summary["log"], highlight=False, markup=False)
