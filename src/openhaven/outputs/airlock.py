@@ -64,12 +64,12 @@ class ItemRequest:
 def request_release(session: Session, haven: Haven, reference: str, *, requester: Person,
                     title: str, items: Sequence[ItemRequest]) -> ReleaseRequest:
     """Check every item, stage its bytes in the airlock and open a request for review."""
-    project = get_project(session, reference)
-    _require_requester(project, requester)
     if not title.strip():
         raise InvalidInput("A release request needs a title", Location(field="title"))
     if not items:
         raise InvalidInput("A release request needs at least one item", Location(field="items"))
+    project = get_project(session, reference)
+    _require_requester(project, requester)
     prepared = [_prepare(session, haven, project, item, entry)
                 for entry, item in enumerate(items, start=1)]
     now = utc_now()
