@@ -29,13 +29,14 @@ from openhaven.web.routes import airlock as airlock_routes
 from openhaven.web.routes import api, identity_api, identity_oidc, identity_pages, pages
 from openhaven.web.routes import choices as choices_routes
 from openhaven.web.routes import governance as governance_routes
+from openhaven.web.routes import transparency as transparency_routes
 from openhaven.web.security_headers import SecurityHeaders
 
 log = logging.getLogger("openhaven.web")
 ROUTERS = (pages.router, api.router, identity_pages.router, identity_api.router,
            identity_oidc.router, governance_routes.router, governance_routes.pages,
            choices_routes.router, choices_routes.pages,
-           airlock_routes.router, airlock_routes.pages)
+           airlock_routes.router, airlock_routes.pages, transparency_routes.router)
 
 
 def create_app(haven: Haven) -> FastAPI:
