@@ -16,7 +16,10 @@ from dataclasses import dataclass
 MAX_LOG_CHARACTERS = 32_000
 #: More consecutive table-like lines than this look like printed records, not a summary.
 MAX_TABLE_LINES = 25
-_TOKEN = re.compile(r"[0-9a-f]{12,}", re.IGNORECASE)
+#: Hex runs this long are compared with the pseudonyms by prefix: a table printer that
+#: shortens long strings still prints enough of a pseudonym to single out a row.
+PREFIX = 10
+_TOKEN = re.compile(r"[0-9a-f]{" + str(PREFIX) + ",}", re.IGNORECASE)
 _CELL_SPLIT = re.compile(r"\s*[|,;\t]\s*|\s{2,}")
 
 
@@ -31,10 +34,11 @@ def check_log(log: str, pseudonyms: Iterable[str], *, truncated: bool = False) -
     if truncated or len(log) > MAX_LOG_CHARACTERS:
         return LogVerdict(False, f"the log is longer than the {MAX_LOG_CHARACTERS:,} "
                                  "characters a job may print; write results to the output folder")
-    known = {p.lower() for p in pseudonyms}
+    known = {p.lower()[:PREFIX] for p in pseudonyms if len(p) >= PREFIX}
     lowered = log.lower()
-    candidates = {m.group(0).lower() for m in _TOKEN.finditer(lowered)}
-    if candidates & known or any(p and p in lowered for p in known if len(p) < 12):
+    short = [p.lower() for p in pseudonyms if 0 < len(p) < PREFIX]
+    candidates = {m.group(0)[:PREFIX] for m in _TOKEN.finditer(lowered)}
+    if candidates & known or any(p in lowered for p in short):
         return LogVerdict(False, "the log contains a patient pseudonym from the extract, "
                                  "so it may carry record-level data")
     if longest_table_run(log) > MAX_TABLE_LINES:
