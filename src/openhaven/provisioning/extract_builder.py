@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from openhaven.engine import DataSession, open_session
 from openhaven.provisioning.cohort import cohort_sql
 from openhaven.provisioning.privacy_check import PrivacyOutcome, enforce_privacy, measure_risk
 from openhaven.provisioning.pseudonym import (
     membership_digest,
-    patient_token,
     pseudonyms_and_offsets,
 )
 from openhaven.provisioning.specification import DatasetSpecification
@@ -52,6 +52,8 @@ EXTRACT_FILE = "extract.duckdb"
 MANIFEST_FILE = "manifest.json"
 RISK_FILE = "risk_report.json"
 TABLES_FOLDER = "tables"
+#: the engine's working-memory bound while building (spills to disk beyond it)
+ENGINE_MEMORY_LIMIT = os.environ.get("OPENHAVEN_PROVISION_MEMORY", "4GB")
 _PATIENTS_STAGE = "_patients_out"
 
 
@@ -112,6 +114,9 @@ def _build_into(
 ) -> ExtractBuild:
     clock = _StageClock()
     with open_session(None) as session:
+        # bounded memory: large sorts spill to the staging folder, which the run removes
+        session.execute(f"SET memory_limit = '{ENGINE_MEMORY_LIMIT}'")
+        session.execute(f"SET temp_directory = '{_sql_text((folder / '.spill').as_posix())}'")
         session.attach(record_store, "src", read_only=True)
         removed = _select_cohort(session, specification, project_key, opted_out, reference_date,
                                  clock)
@@ -141,6 +146,7 @@ def _build_into(
         del included
         row_counts, hashes = _write_tables(session, folder, specification, reference_date)
         clock.lap("write_tables")
+    shutil.rmtree(folder / ".spill", ignore_errors=True)
     digest = membership_digest(pseudonyms)
     privacy_summary = privacy.as_dict() if privacy is not None else {"models": []}
     risk_text = _canonical_json({"privacy": privacy_summary, "risk": risk})
@@ -196,12 +202,7 @@ def _select_cohort(
     )
     session.unregister("_opted_out")
     clock.lap("cohort_and_choices")
-    pseudonyms, offsets = pseudonyms_and_offsets(project_key, (
-        patient_token(nhs, pid) for nhs, pid in zip(
-            cohort.column("nhs_number").to_pylist(),
-            cohort.column("patient_id").to_pylist(), strict=True,
-        )
-    ))
+    pseudonyms, offsets = pseudonyms_and_offsets(project_key, _tokens(cohort))
     session.register("_cohort_keys", pa.table({
         "patient_id": cohort.column("patient_id"),
         PSEUDONYM_COLUMN: pa.array(pseudonyms, pa.string()),
@@ -211,6 +212,19 @@ def _select_cohort(
     session.unregister("_cohort_keys")
     clock.lap("pseudonymise")
     return removed
+
+
+def _tokens(cohort: pa.Table) -> list[bytes]:
+    """``patient_token`` for every cohort row, built column-wise by Arrow (same bytes)."""
+    nhs = cohort.column("nhs_number")
+    has_number = pc.fill_null(pc.greater(pc.utf8_length(nhs), 0), False)
+    tokens = pc.if_else(
+        has_number,
+        pc.binary_join_element_wise("nhs:", nhs, ""),
+        pc.binary_join_element_wise("pid:", cohort.column("patient_id"), ""),
+    )
+    as_bytes: list[bytes] = pc.cast(tokens, pa.binary()).to_pylist()
+    return as_bytes
 
 
 class _StageClock:
