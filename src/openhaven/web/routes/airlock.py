@@ -22,10 +22,9 @@ from openhaven.governance.workflow import get_project
 from openhaven.outputs import airlock
 from openhaven.outputs import repository as outputs
 from openhaven.outputs.airlock_models import ReleaseRequest
-from openhaven.web import dependencies
 from openhaven.web.actions import register_action, requires
 from openhaven.web.credentials import LARGEST_ID
-from openhaven.web.dependencies import db, haven, page
+from openhaven.web.dependencies import DB, haven, page
 from openhaven.web.error_schema import ErrorAnswer
 from openhaven.web.routes.governance import OBJECT_BODY, acting_person, json_object
 
@@ -47,10 +46,6 @@ RELEASE_REVIEW = register_action(
     "reject.", roles=["output_checker"],
 )
 
-
-#: The request's unit of work, shared with the action check (the same dependency object, so
-#: one session: a second would wait on the first's write lock).
-SESSION: Any = getattr(dependencies, "DB", None) or Depends(db)
 
 router = APIRouter(prefix="/api", responses={
     409: {"model": ErrorAnswer, "description": "Not possible in the request's state"},
@@ -91,7 +86,7 @@ def _text_map(body: dict[str, Any], name: str) -> dict[str, str]:
 
 @router.post("/projects/{reference}/releases", dependencies=[requires(RELEASE_REQUEST)],
              openapi_extra=OBJECT_BODY, include_in_schema=False)
-async def request_release(reference: str, request: Request, session: Session = SESSION,
+async def request_release(reference: str, request: Request, session: Session = DB,
                           h: Haven = Depends(haven)) -> dict[str, Any]:
     """``{"title": "...", "items": [{"output_id": 3, "description": "...",
     "exception": "..."}, {"path": "projects/REF/jobs/1/figure.csv", "description": "..."}]}``"""
@@ -114,7 +109,7 @@ def _of_project(session: Session, reference: str, release_id: int) -> ReleaseReq
 @router.get("/projects/{reference}/releases/{release_id}",
             dependencies=[requires(RELEASE_READ)])
 def read_release(reference: str, release_id: int, request: Request,
-                 session: Session = SESSION) -> dict[str, Any]:
+                 session: Session = DB) -> dict[str, Any]:
     person = acting_person(request, session)
     return airlock.describe_release(session, _of_project(session, reference, release_id),
                                     person)
@@ -123,7 +118,7 @@ def read_release(reference: str, release_id: int, request: Request,
 @router.post("/projects/{reference}/releases/{release_id}/withdraw",
              dependencies=[requires(RELEASE_CHANGE)])
 def withdraw_release(reference: str, release_id: int, request: Request,
-                     session: Session = SESSION, h: Haven = Depends(haven)) -> dict[str, Any]:
+                     session: Session = DB, h: Haven = Depends(haven)) -> dict[str, Any]:
     person = acting_person(request, session)
     changed = airlock.withdraw_release(
         session, h, _of_project(session, reference, release_id).id, requester=person)
@@ -134,7 +129,7 @@ def withdraw_release(reference: str, release_id: int, request: Request,
              dependencies=[requires(RELEASE_CHANGE)], openapi_extra=OBJECT_BODY,
              include_in_schema=False)
 async def resubmit_release(reference: str, release_id: int, request: Request,
-                           session: Session = SESSION,
+                           session: Session = DB,
                            h: Haven = Depends(haven)) -> dict[str, Any]:
     """``{"exceptions": {"item name": "..."}, "descriptions": {"item name": "..."}}``"""
     body = await json_object(request)
@@ -147,7 +142,7 @@ async def resubmit_release(reference: str, release_id: int, request: Request,
 
 
 @router.get("/airlock/queue", dependencies=[requires(RELEASE_REVIEW)])
-def review_queue(request: Request, session: Session = SESSION) -> dict[str, Any]:
+def review_queue(request: Request, session: Session = DB) -> dict[str, Any]:
     checker = acting_person(request, session)
     return {"queue": [airlock.describe_release(session, r, checker)
                       for r in airlock.review_queue(session, checker)]}
@@ -155,14 +150,14 @@ def review_queue(request: Request, session: Session = SESSION) -> dict[str, Any]
 
 @router.get("/airlock/releases/{release_id}", dependencies=[requires(RELEASE_REVIEW)])
 def checker_view(release_id: int, request: Request,
-                 session: Session = SESSION) -> dict[str, Any]:
+                 session: Session = DB) -> dict[str, Any]:
     checker = acting_person(request, session)
     return airlock.describe_release(session, airlock.get_release(session, release_id), checker)
 
 
 @router.post("/airlock/releases/{release_id}/reviews", dependencies=[requires(RELEASE_REVIEW)],
              openapi_extra=OBJECT_BODY, include_in_schema=False)
-async def review(release_id: int, request: Request, session: Session = SESSION,
+async def review(release_id: int, request: Request, session: Session = DB,
                  h: Haven = Depends(haven)) -> dict[str, Any]:
     """``{"decision": "approve"|"return"|"reject", "comments": "...",
     "accept_exceptions": false}``"""
@@ -182,7 +177,7 @@ async def review(release_id: int, request: Request, session: Session = SESSION,
 # --- pages ------------------------------------------------------------------------------
 
 @pages.get("/projects/{reference}/releases", dependencies=[requires(RELEASE_REQUEST)])
-def release_page(reference: str, request: Request, session: Session = SESSION,
+def release_page(reference: str, request: Request, session: Session = DB,
                  message: str | None = None) -> HTMLResponse:
     return _release_page(request, session, reference, message)
 
@@ -199,7 +194,7 @@ def _release_page(request: Request, session: Session, reference: str,
 
 
 @pages.post("/projects/{reference}/releases", dependencies=[requires(RELEASE_REQUEST)])
-async def release_form(reference: str, request: Request, session: Session = SESSION,
+async def release_form(reference: str, request: Request, session: Session = DB,
                        h: Haven = Depends(haven)) -> Response:
     form = await request.form()
     items = [airlock.ItemRequest(str(form.get(f"description_{value}", "")),
@@ -224,7 +219,7 @@ async def release_form(reference: str, request: Request, session: Session = SESS
 
 
 @pages.get("/airlock", dependencies=[requires(RELEASE_REVIEW)])
-def queue_page(request: Request, session: Session = SESSION) -> HTMLResponse:
+def queue_page(request: Request, session: Session = DB) -> HTMLResponse:
     checker = acting_person(request, session)
     queue = [airlock.describe_release(session, r, checker)
              for r in airlock.review_queue(session, checker)]
@@ -232,7 +227,7 @@ def queue_page(request: Request, session: Session = SESSION) -> HTMLResponse:
 
 
 @pages.post("/airlock/{release_id}/review", dependencies=[requires(RELEASE_REVIEW)])
-async def review_form(release_id: int, request: Request, session: Session = SESSION,
+async def review_form(release_id: int, request: Request, session: Session = DB,
                       h: Haven = Depends(haven)) -> Response:
     form = await request.form()
     checker = acting_person(request, session)
