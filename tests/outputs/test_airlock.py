@@ -17,6 +17,7 @@ from openhaven.outputs import airlock
 from openhaven.outputs.airlock import ItemRequest
 from openhaven.outputs.airlock_manifest import verify_release_folder
 from openhaven.outputs.models import OutputStatus
+from openhaven.transparency.register import register_entries
 
 
 @pytest.fixture
@@ -65,6 +66,10 @@ def test_two_independent_approvals_release_with_a_signed_manifest(
                             "release.released"]
     assert airlock.released_bundles(session, world.project.id)[0]["files"] == [
         released.items[0].name, "figure.csv"]
+    row = next(r for r in register_entries(session, haven)
+               if r["reference"] == world.project.reference)
+    assert [(o["name"], o["kind"]) for o in row["outputs_released"]] == [
+        ("by sex", "query"), ("figure.csv", "file")]
 
 
 def test_one_changed_byte_breaks_the_manifest(session: Session, haven: Haven,

@@ -217,6 +217,26 @@ def released_bundles(session: Session, project_id: int) -> list[dict[str, Any]]:
             if r.status == ReleaseStatus.RELEASED]
 
 
+def released_items(session: Session, project_id: int) -> list[dict[str, Any]]:
+    """Each item that left through the airlock, as the public register lists it.
+
+    Query outputs keep their output's id and name; job files are named by their file name
+    and numbered by their release item. ``released`` is the day the bundle was released.
+    """
+    found = []
+    for request in requests_of_project(session, project_id):
+        if request.status != ReleaseStatus.RELEASED or request.released_at is None:
+            continue
+        for item in request.items:
+            name = item.name
+            if item.output_id is not None:
+                name = outputs.get_output(session, item.output_id).name
+            found.append({"id": item.output_id if item.output_id is not None else item.id,
+                          "name": name, "kind": item.kind,
+                          "released": request.released_at.date().isoformat()})
+    return found
+
+
 def describe_release(session: Session, request: ReleaseRequest,
                      viewer: Person) -> dict[str, Any]:
     """The request as ``viewer`` may see it: votes of the round stay sealed until both are in.

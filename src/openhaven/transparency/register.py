@@ -21,6 +21,7 @@ from openhaven.governance import service as governance
 from openhaven.governance.models import Project
 from openhaven.ledger import read_entries
 from openhaven.outputs import repository as outputs
+from openhaven.outputs.airlock import released_items
 from openhaven.outputs.models import Output, OutputStatus
 from openhaven.provisioning import repository as extracts
 from openhaven.transparency.benefits import benefit_summary, benefits_for_project
@@ -75,11 +76,13 @@ def _row(session: Session, project: Project,
         for e in extracts.list_extracts(session, project.id)
     ]
     summary["outputs_checked"] = len(project_outputs)
+    through_airlock = released_items(session, project.id)
+    airlock_outputs = {i["id"] for i in through_airlock if i["kind"] == "query"}
     summary["outputs_released"] = [
         {"id": o.id, "name": o.name, "kind": str(o.kind),
          "released": o.created_at.date().isoformat()}
-        for o in released_outputs(session, project.id)
-    ]
+        for o in released_outputs(session, project.id) if o.id not in airlock_outputs
+    ] + through_airlock
     summary["benefits"] = [benefit_summary(b) for b in benefits_for_project(session, project.id)]
     summary["ledger_entries"] = ledger_entries
     return summary
