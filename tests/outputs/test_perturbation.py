@@ -128,3 +128,9 @@ def test_noise_moves_some_cells() -> None:
     ptable = PerturbationTable()
     moved = sum(ptable.perturbation(10, k / 1000) != 0 for k in range(1000))
     assert 500 < moved < 700   # about 60% of cells of 10 are moved at variance 1
+
+
+def test_every_perturbative_control_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "outputs.md").read_text("utf-8")
+    for name in perturbative_controls():
+        assert f"`{name}`" in doc, f"control {name} is missing from docs/outputs.md"
