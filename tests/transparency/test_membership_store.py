@@ -46,3 +46,15 @@ def test_a_write_leaves_no_temporary_file_and_refuses_a_negative_id(tmp_path: Pa
     assert [p.name for p in store.bitmaps.iterdir()] == ["2.roaring"]
     with pytest.raises(InvalidInput, match="extract id"):
         store.write(-1, [1])
+
+
+def test_keyed_digests_find_a_patients_indices(tmp_path: Path) -> None:
+    store = MembershipStore(tmp_path / "transparency")
+    assert store.indices_for_key(b"k" * 16) == []  # nothing recorded yet
+    indices, fresh = store.assign_and_report(["a", "b"])
+    assert indices == [0, 1]
+    assert fresh == [("a", 0), ("b", 1)]
+    assert store.assign_and_report(["b", "c"])[1] == [("c", 2)]
+    store.add_nhs_keys([(b"k" * 16, 1), (b"k" * 16, 2), (b"j" * 16, 0), (b"k" * 16, 1)])
+    assert store.indices_for_key(b"k" * 16) == [1, 2]
+    assert store.indices_for_key(b"x" * 16) == []

@@ -112,3 +112,18 @@ def test_no_record_is_shown_for_a_project_that_never_received_it(
 def test_membership_store_lives_under_the_haven(world: World) -> None:
     assert membership_store(world.haven).folder == (world.haven.home / "transparency").resolve()
     assert Path(membership_store(world.haven).folder / "patient_index.sqlite").exists()
+
+
+def test_a_look_up_needs_no_record_store_search(world: World, db: Session) -> None:
+    """The keyed NHS-number digests recorded at provisioning answer on their own."""
+    store_file = world.haven.paths.record_store
+    moved = store_file.with_name("records.moved-aside")
+    store_file.rename(moved)
+    try:
+        found = data_uses_for_patient(db, world.haven, NUMBERS[5], actor="custodian",
+                                      channel="custodian-request")
+    finally:
+        moved.rename(store_file)
+    assert [u["reference"] for u in found["extracts"]] == world.references
+    index_bytes = (membership_store(world.haven).folder / "patient_index.sqlite").read_bytes()
+    assert not any(number.encode() in index_bytes for number in NUMBERS)

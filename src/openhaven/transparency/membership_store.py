@@ -31,6 +31,7 @@ from pyroaring import BitMap, FrozenBitMap
 
 from openhaven.core.errors import InvalidInput, Location
 from openhaven.core.haven import Haven
+from openhaven.transparency.patient_keys import keyed_nhs_numbers
 
 INDEX_FILE = "patient_index.sqlite"
 #: one B-tree keyed by the record store's id (no rowid, no second index: half the size);
@@ -41,6 +42,9 @@ INDEX_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS next_index (one INTEGER PRIMARY KEY CHECK (one = 1), "
     "idx INTEGER NOT NULL)",
     "INSERT OR IGNORE INTO next_index (one, idx) VALUES (1, 0)",
+    # keyed digests of NHS numbers (never the numbers): a look-up needs no record store
+    "CREATE TABLE IF NOT EXISTS nhs_keys (nhs_key BLOB NOT NULL, idx INTEGER NOT NULL, "
+    "PRIMARY KEY (nhs_key, idx)) WITHOUT ROWID",
 )
 BITMAP_FOLDER = "extracts"
 BITMAP_SUFFIX = ".roaring"
@@ -86,7 +90,14 @@ class MembershipStore:
 
     def assign_indices(self, patient_ids: Sequence[str]) -> list[int]:
         """The index of each patient id, assigning the next free integers to new ones."""
+        return self.assign_and_report(patient_ids)[0]
+
+    def assign_and_report(
+        self, patient_ids: Sequence[str]
+    ) -> tuple[list[int], list[tuple[str, int]]]:
+        """Each patient id's index, and the (id, index) pairs assigned by this call."""
         unique = list(dict.fromkeys(patient_ids))
+        rows: list[tuple[str, int]] = []
         with self._index() as connection:
             connection.execute("BEGIN IMMEDIATE")
             known = _lookup(connection, unique)
@@ -99,7 +110,24 @@ class MembershipStore:
                 )
                 connection.execute("UPDATE next_index SET idx = ?", [start + len(fresh)])
                 known.update(rows)
-        return [known[pid] for pid in patient_ids]
+        return [known[pid] for pid in patient_ids], rows
+
+    def add_nhs_keys(self, pairs: Iterable[tuple[bytes, int]]) -> None:
+        """Remember which index each keyed NHS-number digest belongs to."""
+        with self._index() as connection:
+            connection.executemany(
+                "INSERT OR IGNORE INTO nhs_keys (nhs_key, idx) VALUES (?, ?)", pairs
+            )
+
+    def indices_for_key(self, nhs_key: bytes) -> list[int]:
+        """The indices recorded for one keyed NHS-number digest (none: in no extract)."""
+        if not (self.folder / INDEX_FILE).exists():
+            return []
+        with self._index(read_only=True) as connection:
+            found = connection.execute(
+                "SELECT idx FROM nhs_keys WHERE nhs_key = ? ORDER BY idx", [nhs_key]
+            ).fetchall()
+        return [int(idx) for (idx,) in found]
 
     def indices_of(self, patient_ids: Iterable[str]) -> list[int]:
         """The indices of the given patients that were ever in an extract (others skipped)."""
@@ -207,9 +235,17 @@ def membership_store(haven: Haven) -> MembershipStore:
 
 
 def record_extract_membership(haven: Haven, extract_id: int, patient_ids: Sequence[str]) -> None:
-    """Remember who extract ``extract_id`` included (called by provisioning, once per extract)."""
+    """Remember who extract ``extract_id`` included (called by provisioning, once per extract).
+
+    Patients new to the store also get their keyed NHS-number digest recorded, read once
+    from the record store, so that a patient's look-up never has to search the record store.
+    """
     store = membership_store(haven)
-    store.write(extract_id, store.assign_indices(list(patient_ids)))
+    indices, fresh = store.assign_and_report(list(patient_ids))
+    if fresh:
+        by_id = dict(fresh)
+        store.add_nhs_keys((key, by_id[pid]) for key, pid in keyed_nhs_numbers(haven, list(by_id)))
+    store.write(extract_id, indices)
 
 
 def _lookup(connection: sqlite3.Connection, patient_ids: Sequence[str]) -> dict[str, int]:

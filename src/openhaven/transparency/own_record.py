@@ -25,7 +25,8 @@ from openhaven.provisioning import repository as extracts
 from openhaven.provisioning.pseudonym import patient_token, project_key, pseudonymise
 from openhaven.provisioning.transformations import PSEUDONYM_COLUMN
 from openhaven.transparency.membership_store import membership_store
-from openhaven.transparency.patient_uses import normalised_nhs_number, patient_ids_for
+from openhaven.transparency.patient_keys import nhs_key
+from openhaven.transparency.patient_uses import normalised_nhs_number
 
 ROW_LIMIT = 500  # per table: a patient's own history, not a bulk export
 
@@ -37,10 +38,10 @@ def record_as_received(
     number = normalised_nhs_number(nhs_number)
     project = get_project(session, reference)
     store = membership_store(haven)
-    ids = patient_ids_for(haven, number)
-    included = set(store.extracts_including(store.indices_of(ids)))
-    key = project_key(haven.master_key(), reference)
-    pseudonyms = [pseudonymise(key, patient_token(number, pid)) for pid in ids]
+    included = set(store.extracts_including(store.indices_for_key(nhs_key(haven, number))))
+    # keyed on the NHS number itself, as provisioning does for every patient who has one
+    pseudonyms = [pseudonymise(project_key(haven.master_key(), reference),
+                               patient_token(number, ""))]
     received = []
     for extract in extracts.list_extracts(session, project.id):
         if extract.id not in included:

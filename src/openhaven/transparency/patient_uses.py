@@ -1,8 +1,9 @@
 """How my data was used: the extracts that included one patient, and what came of them.
 
 Provisioning calls ``record_extract_membership`` once per extract with the cohort's record
-store ids; a patient's look-up turns their NHS number into those ids (through the record
-store), the ids into dense indices, and checks the indices against every extract's bitmap.
+store ids; a patient's look-up turns their NHS number into its keyed digest, the digest
+into dense indices (both in the membership store, no record-store search), and checks the
+indices against every extract's bitmap.
 Each answer names the project, when, for what purpose, by which organisation, commercial
 or not, and the outputs released from it.
 
@@ -19,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from openhaven.core.errors import InvalidInput, Location, NotFound
 from openhaven.core.haven import Haven
-from openhaven.engine import open_session
 from openhaven.ledger import patient_reference, record_event
-from openhaven.outputs import repository as outputs
-from openhaven.outputs.models import OutputStatus
+from openhaven.outputs.models import Output
 from openhaven.provisioning import repository as extracts
 from openhaven.records.nhs_number import why_invalid
 from openhaven.transparency import repository
 from openhaven.transparency.membership_store import membership_store
+from openhaven.transparency.patient_keys import nhs_key
+from openhaven.transparency.register import released_outputs
 
 CHANNELS = ("patient-page", "custodian-request")
 
@@ -40,18 +41,6 @@ def normalised_nhs_number(nhs_number: str) -> str:
     return value
 
 
-def patient_ids_for(haven: Haven, nhs_number: str) -> list[str]:
-    """The record store's ids for one NHS number (none when the store has no such patient)."""
-    if not haven.paths.record_store.exists():
-        return []
-    with open_session(haven.paths.record_store, read_only=True) as data:
-        table = data.query(
-            "SELECT patient_id FROM patients WHERE nhs_number = ? ORDER BY patient_id",
-            [nhs_number],
-        )
-    return [str(value) for value in table.column("patient_id").to_pylist()]
-
-
 def data_uses_for_patient(
     session: Session, haven: Haven, nhs_number: str, *, actor: str, channel: str
 ) -> dict[str, Any]:
@@ -61,9 +50,11 @@ def data_uses_for_patient(
                            Location(field="channel"))
     number = normalised_nhs_number(nhs_number)
     store = membership_store(haven)
-    indices = store.indices_of(patient_ids_for(haven, number))
-    uses = [_use(session, extract_id) for extract_id in store.extracts_including(indices)]
-    uses = [use for use in uses if use is not None]
+    indices = store.indices_for_key(nhs_key(haven, number))
+    released: dict[int, list[Output]] = {}  # per project, read once however many extracts
+    found = [_use(session, extract_id, released)
+             for extract_id in store.extracts_including(indices)]
+    uses = [use for use in found if use is not None]
     record_event(
         haven,
         "transparency.patient_lookup",
@@ -77,7 +68,9 @@ def data_uses_for_patient(
     }
 
 
-def _use(session: Session, extract_id: int) -> dict[str, Any] | None:
+def _use(
+    session: Session, extract_id: int, released: dict[int, list[Output]]
+) -> dict[str, Any] | None:
     try:
         extract = extracts.get_extract(session, extract_id)
     except NotFound:
@@ -85,11 +78,12 @@ def _use(session: Session, extract_id: int) -> dict[str, Any] | None:
     project = repository.project_by_id(session, extract.project_id)
     if project is None:
         return None
-    released = [
+    if project.id not in released:
+        released[project.id] = released_outputs(session, project.id)
+    from_this = [
         {"id": output.id, "name": output.name, "released": output.created_at.date().isoformat()}
-        for output in outputs.list_outputs(session, project.id)
-        if output.status == OutputStatus.RELEASED
-        and (output.extract_id is None or output.extract_id == extract.id)
+        for output in released[project.id]
+        if output.extract_id is None or output.extract_id == extract.id
     ]
     return {
         "reference": project.reference,
@@ -102,5 +96,5 @@ def _use(session: Session, extract_id: int) -> dict[str, Any] | None:
         "organisation_kind": str(project.organisation.kind),
         "commercial": project.commercial,
         "identifiability": str(project.identifiability),
-        "outputs_released": released,
+        "outputs_released": from_this,
     }
