@@ -10,16 +10,20 @@ from sqlalchemy.orm import Session
 from openhaven.core.database import make_engine, migrate, unit_of_work
 from openhaven.core.haven import Haven
 from openhaven.jobs.sandbox import isolation_problem
-from openhaven.journey.demo import run_demo
+from openhaven.journey.demo import DemoReport, run_demo
 
 PATIENTS = 600
 
 
 @pytest.fixture(scope="session")
-def job_haven(tmp_path_factory: pytest.TempPathFactory) -> Haven:
+def job_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
     home = tmp_path_factory.mktemp("jobs") / "haven"
-    run_demo(home, patients=PATIENTS, seed=11)
-    return Haven.open(home)
+    return run_demo(home, patients=PATIENTS, seed=11)
+
+
+@pytest.fixture(scope="session")
+def job_haven(job_demo: DemoReport) -> Haven:
+    return Haven.open(job_demo.home)
 
 
 @pytest.fixture(scope="session")

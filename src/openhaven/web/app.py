@@ -26,6 +26,7 @@ from openhaven.web.credentials import SignInRequired, install_template_globals
 from openhaven.web.dependencies import TEMPLATES, page
 from openhaven.web.haven_view import HavenView, static_folder
 from openhaven.web.routes import airlock as airlock_routes
+from openhaven.web.routes import analysis as analysis_routes
 from openhaven.web.routes import api, identity_api, identity_oidc, identity_pages, pages
 from openhaven.web.routes import choices as choices_routes
 from openhaven.web.routes import governance as governance_routes
@@ -36,7 +37,8 @@ log = logging.getLogger("openhaven.web")
 ROUTERS = (pages.router, api.router, identity_pages.router, identity_api.router,
            identity_oidc.router, governance_routes.router, governance_routes.pages,
            choices_routes.router, choices_routes.pages,
-           airlock_routes.router, airlock_routes.pages, transparency_routes.router)
+           airlock_routes.router, airlock_routes.pages, transparency_routes.router,
+           analysis_routes.router)
 
 
 def create_app(haven: Haven) -> FastAPI:
