@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from openhaven.identity.accounts import create_account
 from openhaven.identity.api_tokens import issue_token
 from openhaven.web.app import create_app
 
+PASSWORD = "a long test password"
 PEOPLE = ("lead", "colleague", "checker_a", "checker_b", "checker_on_project", "outsider")
 
 
@@ -28,16 +30,17 @@ def site(tmp_path: Path) -> Iterator[dict[str, Any]]:
         world = build_world(session, haven)
         tokens = {}
         for name in PEOPLE:
-            account = create_account(session, haven, getattr(world, name), password="x" * 16,
+            account = create_account(session, haven, getattr(world, name), password=PASSWORD,
                                      actor="custodian", with_totp=False).account
             tokens[name] = issue_token(session, haven, account, label="test", scope="write",
                                        actor="custodian").token
         output_id = world.output(session).id
+        emails = {name: getattr(world, name).email for name in PEOPLE}
         reference = world.project.reference
     engine.dispose()
     with TestClient(create_app(haven)) as client:
         yield {"client": client, "tokens": tokens, "output_id": output_id,
-               "reference": reference}
+               "reference": reference, "emails": emails, "app": client.app}
 
 
 def call(site: dict[str, Any], who: str, method: str, path: str,
@@ -81,3 +84,46 @@ def test_bad_bodies_name_the_field(site: dict[str, Any]) -> None:
     assert answer.json()["error"]["location"] == {"entry": 1, "field": "output_id"}
     missing = f"/api/projects/{reference}/releases/999999"
     assert call(site, "lead", "GET", missing).status_code == 404
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def signed_in(site: dict[str, Any], who: str) -> tuple[TestClient, str]:
+    """A browser-like client signed in through the real sign-in page, and its CSRF token."""
+    client = TestClient(site["app"])
+    token = CSRF.search(client.get("/sign-in").text)
+    assert token is not None
+    answer = client.post("/sign-in", follow_redirects=False, data={
+        "email": site["emails"][who], "password": PASSWORD, "csrf_token": token.group(1),
+        "next": "/"})
+    assert answer.status_code == 303, answer.text
+    token = CSRF.search(client.get("/account").text)
+    assert token is not None
+    return client, token.group(1)
+
+
+def test_the_pages_take_a_request_through_two_reviews(site: dict[str, Any]) -> None:
+    reference = site["reference"]
+    lead, csrf = signed_in(site, "lead")
+    form_page = lead.get(f"/projects/{reference}/releases")
+    assert form_page.status_code == 200 and "by sex" in form_page.text
+    output = str(site["output_id"])
+    answer = lead.post(f"/projects/{reference}/releases", follow_redirects=False, data={
+        "csrf_token": csrf, "title": "Table 1", "output_id": output,
+        f"description_{output}": "Admissions by sex"})
+    assert answer.status_code == 303, answer.text
+    refused = lead.post(f"/projects/{reference}/releases", data={
+        "csrf_token": csrf, "title": "", "output_id": output})
+    assert refused.status_code == 422 and "needs a title" in refused.text
+    for who in ("checker_a", "checker_b"):
+        checker, token = signed_in(site, who)
+        queue = checker.get("/airlock")
+        assert queue.status_code == 200 and "Admissions by sex" in queue.text
+        release = re.search(r'action="/airlock/(\d+)/review"', queue.text)
+        assert release is not None
+        voted = checker.post(f"/airlock/{release.group(1)}/review", follow_redirects=False,
+                             data={"csrf_token": token, "decision": "approve"})
+        assert voted.status_code == 303, voted.text
+        assert "Admissions by sex" not in checker.get("/airlock").text
+    assert "released" in lead.get(f"/projects/{reference}/releases").text

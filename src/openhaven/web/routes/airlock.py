@@ -177,9 +177,8 @@ async def review(release_id: int, request: Request, session: Session = DB,
 # --- pages ------------------------------------------------------------------------------
 
 @pages.get("/projects/{reference}/releases", dependencies=[requires(RELEASE_REQUEST)])
-def release_page(reference: str, request: Request, session: Session = DB,
-                 message: str | None = None) -> HTMLResponse:
-    return _release_page(request, session, reference, message)
+def release_page(reference: str, request: Request, session: Session = DB) -> HTMLResponse:
+    return _release_page(request, session, reference, None)
 
 
 def _release_page(request: Request, session: Session, reference: str,
