@@ -224,9 +224,16 @@ def test_job_files_must_pass_the_file_rules_and_lie_in_the_project(
                                 title="Model", items=[ItemRequest("a model", path=binary)])
     elsewhere = tmp_path / "elsewhere.csv"
     elsewhere.write_text("a,b\n1,2\n")
-    with pytest.raises(PermissionDenied, match="project's folder"):
-        airlock.request_release(session, haven, world.project.reference, requester=world.lead,
-                                title="Outside", items=[ItemRequest("x", path=elsewhere)])
+    code = world.job_file(haven, "notes.txt", "fine").parent.parent / "code"
+    code.mkdir()
+    (code / "notes.txt").write_text("fine")
+    link = world.job_file(haven, "notes.txt", "fine").parent / "link.csv"
+    link.symlink_to(elsewhere)
+    for path in (elsewhere, code / "notes.txt", link):
+        with pytest.raises(PermissionDenied, match="output folder"):
+            airlock.request_release(session, haven, world.project.reference,
+                                    requester=world.lead, title="Outside",
+                                    items=[ItemRequest("x", path=path)])
     assert airlock.requests_of_project(session, world.project.id) == []
 
 

@@ -69,7 +69,7 @@ def request_command(
         "--output", help="OUTPUT_ID=description[::written exception]; repeatable.")] = None,
     file: Annotated[list[str] | None, typer.Option(
         "--file", help="PATH=description[::written exception]: a job's output file in the "
-        "project's folder; repeatable.")] = None,
+        "project's jobs/<id>/output folder; repeatable.")] = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:

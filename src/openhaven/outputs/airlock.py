@@ -366,12 +366,17 @@ def _prepare(session: Session, haven: Haven, project: Project, item: ItemRequest
 
 
 def _inside_project(haven: Haven, project: Project, path: Path, entry: int) -> Path:
-    """Job files must lie in the project's own folder (never the record store, keys ...)."""
-    folder = haven.paths.project(project.reference).resolve()
+    """Files must be what one of the project's jobs wrote: ``jobs/<id>/output/...``.
+
+    Never the record store, keys, extracts, the job's code or another project's files; the
+    path is resolved first, so a link cannot point out of the folder.
+    """
+    jobs = (haven.paths.project(project.reference) / "jobs").resolve()
     resolved = (path if path.is_absolute() else haven.home / path).resolve()
-    if not resolved.is_relative_to(folder) or resolved.is_relative_to(folder / AIRLOCK_FOLDER):
-        raise PermissionDenied(f"Only files in the project's folder can be released "
-                               f"(entry {entry})")
+    inside = resolved.is_relative_to(jobs) and len(resolved.relative_to(jobs).parts) >= 3
+    if not inside or resolved.relative_to(jobs).parts[1] != "output":
+        raise PermissionDenied(f"Only files a job of {project.reference} wrote to its output "
+                               f"folder can be released (entry {entry})")
     if not resolved.is_file():
         raise InvalidInput("No such file", Location(entry=entry, file=path.name))
     return resolved
