@@ -83,6 +83,10 @@ def test_one_changed_byte_breaks_the_manifest(session: Session, haven: Haven,
     assert not check.valid and check.problems == ["figure.csv: its bytes do not match the manifest"]
     figure.write_bytes(figure.read_bytes().replace(b"41", b"40"))
     assert verify_release_folder(folder, key).valid
+    (folder / "extra.csv").write_text("a,b\n1,2\n")
+    assert verify_release_folder(folder, key).problems == [
+        "extra.csv: in the folder but not in the manifest"]
+    (folder / "extra.csv").unlink()
     manifest = folder / "manifest.json"
     manifest.write_bytes(manifest.read_bytes().replace(b"Table 1", b"Table 2"))
     assert "the signature does not match the manifest" in verify_release_folder(

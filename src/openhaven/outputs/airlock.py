@@ -78,7 +78,9 @@ def request_release(session: Session, haven: Haven, reference: str, *, requester
                              review_round=1, created_at=now, updated_at=now)
     outputs.add_release_records(session, request)
     folder = release_folder(haven, project.reference, request.id)
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists():  # left by an attempt whose transaction rolled back: not this request's
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
     for fields, content in prepared:
         target = folder / fields["name"]
         if isinstance(content, bytes):

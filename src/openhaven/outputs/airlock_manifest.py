@@ -99,6 +99,10 @@ def verify_release_folder(folder: Path, public_key: Ed25519PublicKey) -> Manifes
         return check
     if manifest.get("key_id") != key_id(public_key):
         check.problems.append("the manifest names another signing key")
+    listed = {str(entry.get("name", "")) for entry in entries}
+    for extra in sorted(p.name for p in folder.iterdir()
+                        if p.name not in listed | {MANIFEST_FILE, SIGNATURE_FILE}):
+        check.problems.append(f"{extra}: in the folder but not in the manifest")
     for entry in entries:
         name = str(entry.get("name", ""))
         path = folder / name
