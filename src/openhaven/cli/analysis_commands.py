@@ -86,7 +86,11 @@ def run_job_command(
     actor: ActorOption = "researcher",
     as_json: JsonOption = False,
 ) -> None:
-    """Run SCRIPT in the sandbox against the project's extract (read-only at /job/extract)."""
+    """Run SCRIPT in the sandbox against the project's extract (read-only at /job/extract).
+
+    The job's own outcome is the answer's ``status`` (succeeded, failed or blocked); the exit
+    code is non-zero only when no job could be recorded (bad script, unknown project, ...).
+    """
     home = resolve_home(ctx, home)
     with reporting_errors(as_json=as_json, error_log=error_log(home)):
         from openhaven.jobs.sandbox import SandboxLimits
@@ -110,8 +114,6 @@ def run_job_command(
                               highlight=False)
             if report.log:
                 console.print(report.log, highlight=False, markup=False)
-        if report.status != "succeeded":
-            raise typer.Exit(1)
 
 
 @job_app.command("list")
