@@ -16,6 +16,7 @@ from openhaven.ledger.signing_key import signing_key
 from openhaven.outputs import airlock
 from openhaven.outputs.airlock import ItemRequest
 from openhaven.outputs.airlock_manifest import verify_release_folder
+from openhaven.outputs.airlock_models import ReleaseRequest
 from openhaven.outputs.models import OutputStatus
 from openhaven.transparency.register import register_entries
 
@@ -26,7 +27,7 @@ def world(session: Session, haven: Haven) -> AirlockWorld:
 
 
 def _request(session: Session, haven: Haven, world: AirlockWorld, verdict: str = "pass",
-             exception: str | None = None) -> airlock.ReleaseRequest:
+             exception: str | None = None) -> ReleaseRequest:
     output = world.output(session, verdict)
     figure = world.job_file(haven, "figure.csv", "sex,count\nf,40\nm,35\n")
     return airlock.request_release(
@@ -35,12 +36,12 @@ def _request(session: Session, haven: Haven, world: AirlockWorld, verdict: str =
                ItemRequest("The same as a CSV for the paper", path=figure)])
 
 
-def _approve_twice(session: Session, haven: Haven, world: AirlockWorld, request_id: int,
-                   **extra: bool) -> airlock.ReleaseRequest:
+def _approve_twice(session: Session, haven: Haven, world: AirlockWorld,
+                   request_id: int) -> ReleaseRequest:
     airlock.review_release(session, haven, request_id, checker=world.checker_a,
-                           decision="approve", **extra)
+                           decision="approve")
     return airlock.review_release(session, haven, request_id, checker=world.checker_b,
-                                  decision="approve", **extra)
+                                  decision="approve")
 
 
 def test_two_independent_approvals_release_with_a_signed_manifest(
