@@ -41,7 +41,7 @@ class AirlockWorld:
             status="checked")
 
     def job_file(self, haven: Haven, name: str, text: str) -> Path:
-        folder = haven.paths.project(self.project.reference) / "jobs" / "1" / "output"
+        folder: Path = haven.paths.project(self.project.reference) / "jobs" / "1" / "output"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
         path.write_text(text, encoding="utf-8")
