@@ -143,3 +143,40 @@ def test_without_isolation_jobs_are_blocked_not_run(
     assert report["status"] == "blocked"
     assert "bubblewrap" in report["reason"]
     assert not marker.exists()
+
+
+def test_a_job_writing_too_large_a_file_is_stopped(
+    session: Session, job_haven: Haven, project_reference: str, tmp_path: Path
+) -> None:
+    script = _script(tmp_path, """
+        import os
+        with open(os.path.join(os.environ["OPENHAVEN_OUTPUT"], "big.bin"), "wb") as out:
+            out.write(b"x" * (8 * 1024 * 1024))
+    """)
+    report = run_job(session, job_haven, project_reference, script, actor="researcher-test",
+                     limits=SandboxLimits(wall_seconds=30, file_bytes=1024 * 1024))
+    assert report.status == "failed"
+    assert "file size limit" in report.reason
+
+
+def test_a_job_cannot_start_unlimited_processes(
+    session: Session, job_haven: Haven, project_reference: str, tmp_path: Path
+) -> None:
+    script = _script(tmp_path, """
+        import os, time
+        children = []
+        try:
+            for _ in range(200):
+                pid = os.fork()
+                if pid == 0:
+                    time.sleep(5)
+                    os._exit(0)
+                children.append(pid)
+        except OSError as refused:
+            print("refused after", len(children), type(refused).__name__)
+            raise SystemExit(3)
+    """)
+    report = run_job(session, job_haven, project_reference, script, actor="researcher-test",
+                     limits=SandboxLimits(wall_seconds=30, processes=16))
+    assert report.status == "failed"
+    assert "refused after" in report.log

@@ -73,6 +73,8 @@ class SandboxRun:
             return "file size limit"
         if "MemoryError" in self.log:
             return "memory limit"
+        if "File too large" in self.log:  # Python ignores SIGXFSZ: the write fails instead
+            return "file size limit"
         return None
 
 
