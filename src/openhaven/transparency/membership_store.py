@@ -11,10 +11,14 @@ cohort's ``patient_id`` values once, when the extract is made:
   (atomically: a temporary file, fsync, rename), compressed per 65,536-patient chunk, which
   keeps 1,000 extracts over 10,000,000 patients well under 2 GiB (see docs/benchmarks.md).
 
+- a patient new to the store also gets the keyed digest of their NHS number recorded
+  beside their index (``patient_keys``), so a look-up by NHS number never searches the
+  record store.
+
 A look-up checks one integer against every bitmap; the bitmaps are kept deserialised in the
 process, reloaded only when a file changes, so a patient's page costs microseconds per
 extract. The store holds no NHS number, name or other patient value — only the record
-store's own ids and integers — and lives under ``<haven home>/transparency/``.
+store's own ids, keyed digests and integers — and lives under ``<haven home>/transparency/``.
 """
 
 from __future__ import annotations
