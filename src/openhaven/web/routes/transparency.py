@@ -29,6 +29,7 @@ from openhaven.transparency.register_export import register_csv, register_docume
 from openhaven.web.actions import LEDGER_READ, PUBLIC_READ, register_action, requires
 from openhaven.web.credentials import credentials
 from openhaven.web.dependencies import db, haven, page
+from openhaven.web.error_schema import ErrorAnswer
 from openhaven.web.routes.choices import OBJECT_BODY, committed, json_object
 
 OWN_DATA = register_action(
@@ -48,7 +49,13 @@ TRANSPARENCY_MANAGE = register_action(
     roles=["custodian_admin"],
 )
 
-router = APIRouter()
+router = APIRouter(responses={
+    422: {"model": ErrorAnswer, "description": "The input was not valid"},
+})
+CSV_ANSWER: dict[int | str, dict[str, Any]] = {200: {
+    "description": "The register as CSV",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}}
 
 
 @router.get("/register.json", dependencies=[requires(PUBLIC_READ)])
@@ -57,7 +64,8 @@ def register_json(session: Session = Depends(db), h: Haven = Depends(haven)) -> 
     return register_document(session, h)
 
 
-@router.get("/register.csv", dependencies=[requires(PUBLIC_READ)], response_class=Response)
+@router.get("/register.csv", dependencies=[requires(PUBLIC_READ)], response_class=Response,
+            responses=CSV_ANSWER)
 def register_table(session: Session = Depends(db), h: Haven = Depends(haven)) -> Response:
     """The public register as CSV; list-valued columns hold JSON text."""
     return Response(register_csv(session, h), media_type="text/csv; charset=utf-8",
