@@ -44,7 +44,9 @@ def _build(tmp_path: Path, spec: DatasetSpecification, name: str = "v1",
 
 
 def _rows(build: ExtractBuild, table: str) -> list[dict[str, Any]]:
-    return pq.read_table(build.path.parent / "tables" / f"{table}.parquet").to_pylist()
+    rows: list[dict[str, Any]] = pq.read_table(
+        build.path.parent / "tables" / f"{table}.parquet").to_pylist()
+    return rows
 
 
 def _class_sizes(rows: list[dict[str, Any]], quasi: list[str]) -> Counter[tuple[Any, ...]]:
