@@ -19,7 +19,7 @@ import openhaven.jobs.models
 import openhaven.outputs.airlock_models
 import openhaven.outputs.models
 import openhaven.provisioning.models  # noqa: F401 - registers the tables on Base.metadata
-import openhaven.transparency.models  # noqa: F401
+import openhaven.transparency.models
 from openhaven.core.config import Settings
 from openhaven.core.database import Base, make_engine
 
