@@ -18,8 +18,8 @@ import openhaven.identity.models
 import openhaven.jobs.models
 import openhaven.outputs.airlock_models
 import openhaven.outputs.models
-import openhaven.provisioning.models  # noqa: F401 - registers the tables on Base.metadata
-import openhaven.transparency.models
+import openhaven.provisioning.models
+import openhaven.transparency.models  # noqa: F401 - these imports register tables on Base.metadata
 from openhaven.core.config import Settings
 from openhaven.core.database import Base, make_engine
 
