@@ -28,7 +28,7 @@ from openhaven.transparency.patient_uses import data_uses_for_patient
 from openhaven.transparency.register_export import register_csv, register_document, register_schema
 from openhaven.web.actions import LEDGER_READ, PUBLIC_READ, register_action, requires
 from openhaven.web.credentials import credentials
-from openhaven.web.dependencies import db, haven, page
+from openhaven.web.dependencies import DB, haven, page
 from openhaven.web.error_schema import ErrorAnswer
 from openhaven.web.routes.choices import OBJECT_BODY, committed, json_object
 
@@ -59,14 +59,14 @@ CSV_ANSWER: dict[int | str, dict[str, Any]] = {200: {
 
 
 @router.get("/register.json", dependencies=[requires(PUBLIC_READ)])
-def register_json(session: Session = Depends(db), h: Haven = Depends(haven)) -> dict[str, Any]:
+def register_json(session: Session = DB, h: Haven = Depends(haven)) -> dict[str, Any]:
     """The public register; validates against /register.schema.json."""
     return register_document(session, h)
 
 
 @router.get("/register.csv", dependencies=[requires(PUBLIC_READ)], response_class=Response,
             responses=CSV_ANSWER)
-def register_table(session: Session = Depends(db), h: Haven = Depends(haven)) -> Response:
+def register_table(session: Session = DB, h: Haven = Depends(haven)) -> Response:
     """The public register as CSV; list-valued columns hold JSON text."""
     return Response(register_csv(session, h), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="register.csv"'})
@@ -97,7 +97,7 @@ def _own_number(request: Request, session: Session) -> tuple[str, str]:
 
 @router.get("/api/my-data", dependencies=[requires(OWN_DATA)])
 def my_data(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     number, actor = _own_number(request, session)
     return data_uses_for_patient(session, h, number, actor=actor, channel="patient-page")
@@ -105,7 +105,7 @@ def my_data(
 
 @router.get("/api/my-data/{reference}", dependencies=[requires(OWN_DATA)])
 def my_record_as_received(
-    reference: str, request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    reference: str, request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     number, actor = _own_number(request, session)
     return record_as_received(session, h, number, reference, actor=actor)
@@ -114,7 +114,7 @@ def my_record_as_received(
 @router.get("/my-data", dependencies=[requires(OWN_DATA)], response_class=HTMLResponse,
             include_in_schema=False)
 def my_data_page(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> HTMLResponse:
     number, actor = _own_number(request, session)
     uses = data_uses_for_patient(session, h, number, actor=actor, channel="patient-page")
@@ -124,7 +124,7 @@ def my_data_page(
 @router.get("/my-data/{reference}", dependencies=[requires(OWN_DATA)],
             response_class=HTMLResponse, include_in_schema=False)
 def my_record_page(
-    reference: str, request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    reference: str, request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> HTMLResponse:
     number, actor = _own_number(request, session)
     received = record_as_received(session, h, number, reference, actor=actor)
@@ -134,7 +134,7 @@ def my_record_page(
 @router.post("/api/transparency/patient", dependencies=[requires(PATIENT_LOOKUP)],
              openapi_extra=OBJECT_BODY)
 async def patient_lookup(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     """``{"nhs_number": ...}`` → the extracts that included that patient (request by post)."""
     body = await json_object(request)
@@ -151,7 +151,7 @@ async def patient_lookup(
 @router.post("/api/transparency/links", dependencies=[requires(TRANSPARENCY_MANAGE)],
              status_code=201, openapi_extra=OBJECT_BODY)
 async def link_account(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     """``{"account_id": n, "nhs_number": ...}``: link an account whose holder staff verified."""
     body = await json_object(request)
@@ -172,7 +172,7 @@ async def link_account(
 @router.post("/api/transparency/benefits", dependencies=[requires(TRANSPARENCY_MANAGE)],
              status_code=201, openapi_extra=OBJECT_BODY)
 async def add_benefit(
-    request: Request, session: Session = Depends(db), h: Haven = Depends(haven)
+    request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> dict[str, Any]:
     """``{"project", "reported_on": "YYYY-MM-DD", "summary", "link"?}``."""
     body = await json_object(request)
