@@ -11,10 +11,10 @@ input/expected tables. The order is fixed and safety-first:
    a failed run leaves no partial extract;
 6. the risk report, written next to the extract.
 
-The folder holds ``extract.duckdb`` (what analysis opens), ``tables/<table>.parquet``
-(written in a fixed row order, so the same inputs, keys and cut-off give byte-identical
-files), ``manifest.json`` (the SHA-256 of each Parquet file, the row counts and the cohort
-digest) and ``risk_report.json``.
+The folder holds ``tables/<table>.parquet`` (each table written once, in a fixed row order,
+so the same inputs, keys and cut-off give byte-identical files), ``extract.duckdb`` (what
+analysis opens: one view per table over its Parquet file), ``manifest.json`` (the SHA-256 of
+each Parquet file, the row counts and the cohort digest) and ``risk_report.json``.
 """
 
 from __future__ import annotations
@@ -36,10 +36,8 @@ import pyarrow.compute as pc
 from openhaven.engine import DataSession, open_session
 from openhaven.provisioning.cohort import cohort_sql
 from openhaven.provisioning.privacy_check import PrivacyOutcome, enforce_privacy, measure_risk
-from openhaven.provisioning.pseudonym import (
-    membership_digest,
-    pseudonyms_and_offsets,
-)
+from openhaven.provisioning.pseudonym import membership_digest
+from openhaven.provisioning.pseudonym_parallel import pseudonyms_and_offsets_parallel
 from openhaven.provisioning.specification import DatasetSpecification
 from openhaven.provisioning.transformations import (
     PSEUDONYM_COLUMN,
@@ -100,8 +98,34 @@ def build_extract(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    try:
+        _write_views(destination, sorted(build.row_counts))
+    except BaseException:
+        shutil.rmtree(destination, ignore_errors=True)
+        raise
     build.path = destination / EXTRACT_FILE
     return build
+
+
+def _write_views(folder: Path, table_names: list[str]) -> None:
+    """``extract.duckdb``: one view per table over its Parquet file, so each table is
+    written once.
+
+    The views name the Parquet files by absolute path in the extract's final folder (the
+    engine resolves relative paths against the reader's working directory, not the
+    database file), so this runs after the staging folder has been renamed into place; it
+    is written under a temporary name and renamed, so readers never see half of it.
+    """
+    partial = folder / f".{EXTRACT_FILE}.partial"
+    partial.unlink(missing_ok=True)
+    with open_session(partial) as session:
+        for name in table_names:
+            parquet = (folder / TABLES_FOLDER / f"{name}.parquet").resolve()
+            session.execute(
+                f"CREATE VIEW {name} AS SELECT * FROM "
+                f"read_parquet('{_sql_text(parquet.as_posix())}')"
+            )
+    partial.rename(folder / EXTRACT_FILE)
 
 
 def _build_into(
@@ -203,7 +227,7 @@ def _select_cohort(
     )
     session.unregister("_opted_out")
     clock.lap("cohort_and_choices")
-    pseudonyms, offsets = pseudonyms_and_offsets(project_key, _tokens(cohort))
+    pseudonyms, offsets = pseudonyms_and_offsets_parallel(project_key, _tokens(cohort))
     session.register("_cohort_keys", pa.table({
         "patient_id": cohort.column("patient_id"),
         PSEUDONYM_COLUMN: pa.array(pseudonyms, pa.string()),
@@ -280,9 +304,9 @@ def _write_tables(
     session: DataSession, folder: Path, specification: DatasetSpecification,
     reference_date: dt.date,
 ) -> tuple[dict[str, int], dict[str, str]]:
-    """Each table into the DuckDB file and a Parquet file; counts and Parquet digests."""
+    """Each table, sorted once into its fixed order, straight into its Parquet file;
+    counts (from the file's metadata) and digests."""
     (folder / TABLES_FOLDER).mkdir()
-    session.attach(folder / EXTRACT_FILE, "ext")
     row_counts: dict[str, int] = {}
     hashes: dict[str, str] = {}
     for table_name in sorted(specification.tables):
@@ -290,15 +314,12 @@ def _write_tables(
             source = f"SELECT * FROM {_PATIENTS_STAGE} ORDER BY {PSEUDONYM_COLUMN}"
         else:
             source = _select_sql(table_name, specification, reference_date)
-        session.execute(f"CREATE TABLE ext.{table_name} AS {source}")
-        parquet = folder / TABLES_FOLDER / f"{table_name}.parquet"
-        session.execute(
-            f"COPY (SELECT * FROM ext.{table_name}) TO '{_sql_text(parquet.as_posix())}' "
-            "(FORMAT parquet, COMPRESSION zstd)"
-        )
-        row_counts[table_name] = int(session.scalar(f"SELECT count(*) FROM ext.{table_name}"))
-        hashes[table_name] = _file_sha256(parquet)
-    session.detach("ext")
+        parquet = _sql_text((folder / TABLES_FOLDER / f"{table_name}.parquet").as_posix())
+        session.execute(f"COPY ({source}) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)")
+        row_counts[table_name] = int(session.scalar(
+            f"SELECT sum(num_rows) FROM parquet_file_metadata('{parquet}')"
+        ) or 0)
+        hashes[table_name] = _file_sha256(folder / TABLES_FOLDER / f"{table_name}.parquet")
     return row_counts, hashes
 
 
