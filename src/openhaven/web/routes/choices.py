@@ -6,10 +6,9 @@ patient's date of birth in the record store, and answers with a confirmation ref
 Database work runs in the thread pool, so concurrent requests do not queue on the event
 loop.
 
-Who may use these: a patient account is not yet linked to a verified NHS number, so the
-recording page and the API are for custodian staff acting on a patient's (or a proxy's)
-request for now; the explanation page is public. When verified patient sign-in arrives, the
-record actions gain the ``patient`` and ``proxy`` roles, scoped to the patient's own record.
+Who may use these: the recording page and the API are for custodian staff acting on a
+patient's (or a proxy's) request; the explanation page is public. A patient whose account is
+linked to a verified NHS number sets their own choice at ``/my-choices`` (``my_choices``).
 """
 
 from __future__ import annotations
