@@ -68,7 +68,7 @@ def test_a_value_missing_from_a_hierarchy_exits_3_naming_file_line_and_column(
     error = json.loads(result.stdout)["error"]
     assert error["code"] == "invalid_input"
     assert error["location"] == {"file": str(data), "line": 12, "field": "age"}
-    assert "77" not in result.stdout
+    assert "77" not in result.stdout.replace(str(tmp_path), "<tmp>")
 
 
 def test_a_ragged_row_exits_3_naming_the_line(tmp_path: Path) -> None:
