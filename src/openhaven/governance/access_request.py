@@ -4,8 +4,12 @@ A request is what the policy engine screens and the committee reads. It is built
 mapping (a request file, a form, an API body) by ``AccessRequest.from_dict``, which refuses
 bad input naming the field, never echoing what was typed; it round-trips through
 ``as_dict`` so each version can be stored as written. Its data section *is* a dataset
-specification (``provisioning.specification``), so what is approved is exactly what
-provisioning will build.
+specification (``provisioning.specification``) — tables, the cohort's criteria and the
+privacy model — so what is approved is exactly what provisioning will build.
+
+``data.cohort`` is either a sentence describing the cohort (for the committee to read) or a
+mapping of criteria (``conditions``, ``age``, ``onset``, as the specification reads them)
+with an optional ``description``; ``data.privacy`` is the specification's privacy block.
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ from typing import Any
 
 from openhaven.core.errors import InvalidInput, Location
 from openhaven.governance.duo import DuoCodes, parse_codes, split_codes
-from openhaven.provisioning.specification import DatasetSpecification
+from openhaven.provisioning.specification import (
+    CohortCriteria,
+    DatasetSpecification,
+    PrivacyRequirement,
+)
 
 ARTICLE_6 = ("6(1)(a)", "6(1)(b)", "6(1)(c)", "6(1)(d)", "6(1)(e)", "6(1)(f)")
 ARTICLE_9 = tuple(f"9(2)({letter})" for letter in "abcdefghij")
@@ -57,13 +65,19 @@ class LegalBasis:
 
 @dataclass(frozen=True)
 class DataWanted:
-    """Tables and fields (as a dataset specification), why each extra field, cohort, dates."""
+    """Tables and fields (as a dataset specification), why each extra field, cohort, dates.
+
+    ``cohort`` is the applicant's description; ``criteria`` and ``privacy`` are the
+    specification's own blocks, carried unchanged to provisioning.
+    """
 
     tables: Mapping[str, Mapping[str, str]]
     justifications: Mapping[str, str] = field(default_factory=dict)
     cohort: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    criteria: CohortCriteria = field(default_factory=CohortCriteria)
+    privacy: PrivacyRequirement | None = None
 
     def fields(self) -> list[tuple[str, str, str]]:
         """Every (table, column, transformation) asked for."""
@@ -121,9 +135,26 @@ class AccessRequest:
 
     def dataset_specification(self) -> DatasetSpecification:
         """What provisioning will build from this request's data section."""
-        return DatasetSpecification.from_dict({"tables": self.data.tables})
+        return DatasetSpecification(
+            tables=self.data.tables, cohort=self.data.criteria, privacy=self.data.privacy
+        )
 
     def as_dict(self) -> dict[str, Any]:
+        specification = self.dataset_specification().as_dict()
+        cohort: str | dict[str, Any] = self.data.cohort
+        if "cohort" in specification:
+            cohort = dict(specification["cohort"])
+            if self.data.cohort:
+                cohort["description"] = self.data.cohort
+        data: dict[str, Any] = {
+            "tables": {t: dict(c) for t, c in self.data.tables.items()},
+            "justifications": dict(self.data.justifications),
+            "cohort": cohort,
+            "date_from": _iso(self.data.date_from),
+            "date_to": _iso(self.data.date_to),
+        }
+        if "privacy" in specification:
+            data["privacy"] = specification["privacy"]
         return {
             "title": self.title,
             "lay_summary": self.lay_summary,
@@ -138,13 +169,7 @@ class AccessRequest:
                 "common_law": self.legal_basis.common_law,
             },
             "ethics_reference": self.ethics_reference,
-            "data": {
-                "tables": {t: dict(c) for t, c in self.data.tables.items()},
-                "justifications": dict(self.data.justifications),
-                "cohort": self.data.cohort,
-                "date_from": _iso(self.data.date_from),
-                "date_to": _iso(self.data.date_to),
-            },
+            "data": data,
             "identifiability": self.identifiability,
             "duration_days": self.duration_days,
             "safeguards_accepted": self.safeguards_accepted,
@@ -236,8 +261,11 @@ class _Reader:
         raw = self.raw.get("data")
         if not isinstance(raw, Mapping):
             raise self.fail("data must give the tables and fields wanted", "data")
+        description, criteria = self.cohort(raw)
         try:
-            specification = DatasetSpecification.from_dict({"tables": raw.get("tables")})
+            specification = DatasetSpecification.from_dict(
+                {"tables": raw.get("tables"), "cohort": criteria, "privacy": raw.get("privacy")}
+            )
         except InvalidInput as error:
             where = f"data.{error.location.field}" if error.location and error.location.field \
                 else "data.tables"
@@ -260,10 +288,24 @@ class _Reader:
         return DataWanted(
             tables=specification.tables,
             justifications={str(k): str(v).strip() for k, v in justifications.items()},
-            cohort=self.text("cohort", required=False, within=raw, where="data.cohort"),
+            cohort=description,
             date_from=date_from,
             date_to=date_to,
+            criteria=specification.cohort,
+            privacy=specification.privacy,
         )
+
+    def cohort(self, raw: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | None]:
+        """``data.cohort`` as (description, criteria for the specification, if any)."""
+        value = raw.get("cohort")
+        if value is None or isinstance(value, str):
+            return self.text("cohort", required=False, within=raw, where="data.cohort"), None
+        if not isinstance(value, Mapping):
+            raise self.fail("data.cohort must be a description or a mapping of criteria",
+                            "data.cohort")
+        description = self.text("description", required=False, within=value,
+                                where="data.cohort.description")
+        return description, {k: v for k, v in value.items() if k != "description"}
 
     def day(self, raw: Mapping[str, Any], name: str) -> date | None:
         value = raw.get(name)

@@ -179,15 +179,20 @@ def create_project(
     space-separated string. ``legal_basis`` is ``{article6, article9, common_law}`` (a text
     naming them, such as "UK GDPR 6(1)(e) and 9(2)(j); anonymised", is read the same way).
     ``request_details`` holds the rest of the request (public_benefit, declared_uses,
-    ethics_reference, justifications, cohort, date_from, date_to, duration_days,
-    safeguards_accepted); the whole is checked as an ``AccessRequest``.
+    ethics_reference, justifications, cohort, privacy, date_from, date_to, duration_days,
+    safeguards_accepted); the whole is checked as an ``AccessRequest``. The specification's
+    ``cohort`` and ``privacy`` blocks (given there or in ``request_details``) reach the
+    project's dataset specification unchanged.
     """
     details = dict(request_details or {})
-    data = {"tables": check.json_object(dict(dataset_specification), "dataset_specification")
-            .get("tables")}
-    for key in ("justifications", "cohort", "date_from", "date_to"):
+    specification = check.json_object(dict(dataset_specification), "dataset_specification")
+    data: dict[str, Any] = {key: specification[key] for key in ("tables", "cohort", "privacy")
+                           if key in specification}
+    data.setdefault("tables", None)
+    for key in ("justifications", "cohort", "privacy", "date_from", "date_to"):
         if key in details:
-            data[key] = details.pop(key)
+            given = details.pop(key)
+            data[key] = _merged_cohort(data, given) if key == "cohort" else given
     if not isinstance(commercial, bool):
         raise InvalidInput("commercial must be true or false", Location(field="commercial"))
     if organisation.kind == OrganisationKind.COMMERCIAL and not commercial:
@@ -292,6 +297,14 @@ def create_project_from_request(
     except InvalidInput as error:
         where = None if error.location is None else error.location.field
         raise InvalidInput(error.message, Location(file=source, field=where)) from None
+
+
+def _merged_cohort(data: Mapping[str, Any], given: Any) -> Any:
+    """A cohort description given beside criteria from the specification joins them."""
+    criteria = data.get("cohort")
+    if isinstance(given, str) and isinstance(criteria, Mapping):
+        return {**criteria, "description": given}
+    return given
 
 
 _ARTICLE = re.compile(r"\b([69])\((\d)\)\(([a-j])\)")
