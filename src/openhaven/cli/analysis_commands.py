@@ -4,6 +4,8 @@
 specification (no real record is read), optionally aimed at a query so that the query finds
 patients in it. ``job run`` runs a Python script inside the sandbox against the project's
 extract and answers ``{"status", "reason", "outputs"}``; its log is shown only once checked.
+``job run --as EMAIL`` acts as that registered person, who must be allowed the project's data
+now; dummy data describes no one, so it needs no such check.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from openhaven.cli.context import (
     open_haven,
     resolve_home,
 )
+from openhaven.cli.project_commands import ActingResearcher, acting_researcher
 from openhaven.cli.rendering import console, emit_json, reporting_errors
 from openhaven.core.errors import InvalidInput, Location
 
@@ -84,6 +87,7 @@ def run_job_command(
     memory_mb: Annotated[int, typer.Option("--memory-mb", help="Memory limit, MiB.")] = 4096,
     home: HomeOption = None,
     actor: ActorOption = "researcher",
+    acting_as: ActingResearcher = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run SCRIPT in the sandbox against the project's extract (read-only at /job/extract).
@@ -103,7 +107,10 @@ def run_job_command(
                                memory_bytes=memory_mb * 1024**2)
         haven = open_haven(home)
         with governance_session(haven) as session:
-            report = run_job(session, haven, reference, script, actor=actor, limits=limits)
+            person = None if acting_as is None else acting_researcher(session, acting_as)
+            report = run_job(session, haven, reference, script,
+                             actor=actor if person is None else person.reference,
+                             limits=limits, person=person)
         if as_json:
             emit_json(report.as_dict())
         else:

@@ -1,9 +1,14 @@
-"""``openhaven project ...`` and ``openhaven query ...``: projects and their checked results."""
+"""``openhaven project ...`` and ``openhaven query ...``: projects and their checked results.
+
+``query run --as EMAIL`` acts as that registered person, who must be allowed the project's
+data now (on its team, accredited, under an agreement in force); the ledger records their
+reference, never their email.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -18,7 +23,11 @@ from openhaven.cli.context import (
     resolve_home,
 )
 from openhaven.cli.rendering import console, emit_json, reporting_errors
-from openhaven.core.errors import InvalidInput, Location
+from openhaven.core.errors import InvalidInput, Location, NotFound
+
+ActingResearcher = Annotated[str | None, typer.Option(
+    "--as", help="Email of the researcher acting (checked against the project's team and "
+    "their accreditation).")]
 
 project_app = typer.Typer(help="Projects: approved uses of the haven's data.", no_args_is_help=True)
 query_app = typer.Typer(help="Declarative aggregate queries, checked before release.",
@@ -99,6 +108,7 @@ def run_query(
     reference: Annotated[str, typer.Argument(help="Project reference.")],
     query_file: Annotated[Path, typer.Argument(help="Query file (YAML or JSON).")],
     home: HomeOption = None,
+    acting_as: ActingResearcher = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run a query on the project's extract; only the checked table comes back."""
@@ -113,7 +123,11 @@ def run_query(
         query = AggregateQuery.from_dict(raw, source=query_file.name)
         haven = open_haven(home)
         with governance_session(haven) as session:
-            result = run_checked_query(session, haven, reference, query, actor="researcher")
+            person = None if acting_as is None else acting_researcher(session, acting_as)
+            result = run_checked_query(
+                session, haven, reference, query,
+                actor="researcher" if person is None else person.reference, person=person,
+            )
         if as_json:
             emit_json(result)
             return
@@ -121,6 +135,16 @@ def run_query(
         for row in result["rows"]:
             table.add_row(*("suppressed" if v is None else str(v) for v in row))
         console.print(table)
+
+
+def acting_researcher(session: Any, email: str) -> Any:
+    """The registered person ``--as`` names (refused, naming the option, if none)."""
+    from openhaven.governance import service as governance
+
+    person = governance.find_person_by_email(session, email)
+    if person is None:
+        raise NotFound("No registered person has this email", Location(field="--as"))
+    return person
 
 
 def _read_query(path: Path) -> object:

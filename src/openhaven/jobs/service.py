@@ -1,6 +1,8 @@
 """Run a researcher's analysis job against a project's extract, confined and recorded.
 
-The order is fixed: the project must be approved and in date and have an extract; the
+The order is fixed: the project must be approved and in date (and, when the acting person
+is known, they must be allowed its data now: ``governance.access.may_access``) and have an
+extract; the
 sandbox must be available (otherwise the job is *blocked*, never run unconfined); the job
 is recorded as queued, then running; the script runs in the sandbox with the extract
 read-only; its log is checked for record-level data before it is kept; its outputs stay in
@@ -23,6 +25,9 @@ from openhaven.core.errors import Conflict, InvalidInput, Location, PermissionDe
 from openhaven.core.haven import Haven
 from openhaven.engine import open_session
 from openhaven.governance import service as governance
+from openhaven.governance.access import may_access
+from openhaven.governance.models import Person
+from openhaven.governance.policy import load_policy
 from openhaven.jobs import repository
 from openhaven.jobs.log_check import check_log
 from openhaven.jobs.models import AnalysisJob, JobState
@@ -57,12 +62,23 @@ def run_job(
     *,
     actor: str,
     limits: SandboxLimits | None = None,
+    person: Person | None = None,
 ) -> JobReport:
-    """Run ``script`` on ``reference``'s current extract; record and return how it ended."""
+    """Run ``script`` on ``reference``'s current extract; record and return how it ended.
+
+    ``person``, when given, is who submits it: refused (with the reason, and no job
+    recorded) unless ``may_access`` allows them this project's data at this moment.
+    """
     code = _read_script(script)
     code_hash = hashlib.sha256(code).hexdigest()
     project = governance.get_project(session, reference)
-    if not governance.is_active(project, utc_now()):
+    now = utc_now()
+    if person is not None:
+        decision = may_access(session, person, project, now,
+                              required=load_policy(haven.home).required_accreditations)
+        if not decision:
+            raise PermissionDenied(f"No access to {reference}'s data: {decision.reason}")
+    elif not governance.is_active(project, now):
         raise PermissionDenied(f"Project {reference} is not approved and in date")
     extract = extracts.latest_extract(session, project.id)
     if extract is None:

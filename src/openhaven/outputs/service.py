@@ -2,6 +2,8 @@
 
 This is the single path from an aggregate query to a result a person can see: the raw
 table exists only in memory here; what is stored, shown and logged is the checked table.
+When the acting person is known, they must themselves be allowed to reach the project's data
+now (``governance.access.may_access``): on the team, accredited, under an agreement in force.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from openhaven.core.clock import utc_now
 from openhaven.core.errors import Conflict, PermissionDenied
 from openhaven.core.haven import Haven
 from openhaven.governance import service as governance
+from openhaven.governance.access import may_access
+from openhaven.governance.models import Person
+from openhaven.governance.policy import load_policy
 from openhaven.ledger import record_event
 from openhaven.outputs import repository
 from openhaven.outputs.small_counts import suppress_small_counts
@@ -26,11 +31,22 @@ from openhaven.provisioning import repository as extracts
 
 
 def run_checked_query(
-    session: Session, haven: Haven, reference: str, query: AggregateQuery, *, actor: str
+    session: Session, haven: Haven, reference: str, query: AggregateQuery, *, actor: str,
+    person: Person | None = None,
 ) -> dict[str, Any]:
-    """Run ``query`` on the project's current extract; return and record the checked table."""
+    """Run ``query`` on the project's current extract; return and record the checked table.
+
+    ``person``, when given, is who is asking: refused (with the reason) unless
+    ``may_access`` allows them this project's data at this moment.
+    """
     project = governance.get_project(session, reference)
-    if not governance.is_active(project, utc_now()):
+    now = utc_now()
+    if person is not None:
+        decision = may_access(session, person, project, now,
+                              required=load_policy(haven.home).required_accreditations)
+        if not decision:
+            raise PermissionDenied(f"No access to {reference}'s data: {decision.reason}")
+    elif not governance.is_active(project, now):
         raise PermissionDenied(f"Project {reference} is not approved and in date")
     extract = extracts.latest_extract(session, project.id)
     if extract is None:

@@ -89,7 +89,8 @@ async def run_query(
     body = await json_object(request)
     query = AggregateQuery.from_dict(body, source="request body")
     person = acting_person(request, session)
-    return run_checked_query(session, h, reference, query, actor=person.reference)
+    return run_checked_query(session, h, reference, query, actor=person.reference,
+                             person=person)
 
 
 @router.get("/projects/{reference}/jobs", dependencies=[requires(JOB_READ)])
@@ -125,5 +126,6 @@ async def run_job(
     with tempfile.TemporaryDirectory(prefix="openhaven-job-") as folder:
         script = Path(folder) / name
         script.write_text(code, encoding="utf-8")
-        report = jobs.run_job(session, h, reference, script, actor=person.reference)
+        report = jobs.run_job(session, h, reference, script, actor=person.reference,
+                              person=person)
     return report.as_dict()
