@@ -9,12 +9,14 @@ builds its own small demo haven so that the people it adds touch no other test's
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -27,14 +29,20 @@ from openhaven.core.haven import Haven
 from openhaven.governance import service as governance
 from openhaven.governance.access import record_accreditation
 from openhaven.governance.models import Person, ProjectMember
+from openhaven.identity.accounts import create_account
 from openhaven.jobs import service as jobs_service
 from openhaven.jobs.models import AnalysisJob
 from openhaven.journey.demo import DemoReport, run_demo
 from openhaven.outputs import service as outputs_service
 from openhaven.outputs.models import Output
+from openhaven.web.app import create_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "journey"))
+from signing_in import CSRF, sign_in
 
 QUERY = {"name": "by-sex", "group_by": ["sex"]}
 SCRIPT = "print('hello from the sandbox')\n"
+PASSWORD = "a long password for this test only"
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +73,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
                                          actor="custodian")
                     project.members.append(ProjectMember(person=person,
                                                          role_in_project="member"))
+                    made = create_account(session, haven, person, password=PASSWORD,
+                                          actor="custodian")
+                    report.accounts.append({"role": "unaccredited", "email": person.email,
+                                            "password": PASSWORD,
+                                            "totp_secret": made.totp_secret})
     finally:
         engine.dispose()
     return report
@@ -202,3 +215,23 @@ def test_the_cli_acts_as_the_named_researcher(
         else:
             assert code != 0, text
             assert words in text, arguments
+
+
+def test_the_web_routes_check_the_signed_in_person(demo: DemoReport, haven: Haven) -> None:
+    client = TestClient(create_app(haven))
+    sign_in(client, next(a for a in demo.accounts if a["role"] == "unaccredited"))
+    token = CSRF.search(client.get("/account").text)
+    assert token is not None
+    client.headers["x-csrf-token"] = token.group(1)
+    engine = make_engine(haven.settings.database_url)
+    try:
+        with unit_of_work(engine) as session:
+            reference, before = _reference(session), _counts(session)
+        for path, body in (("queries", QUERY), ("jobs", {"code": SCRIPT})):
+            answer = client.post(f"/api/projects/{reference}/{path}", json=body)
+            assert answer.status_code == 403, answer.text
+            assert "lacks current accreditation" in answer.text, path
+        with unit_of_work(engine) as session:
+            assert _counts(session) == before
+    finally:
+        engine.dispose()
