@@ -37,7 +37,7 @@ from openhaven.engine import DataSession, open_session
 from openhaven.provisioning.cohort import cohort_sql
 from openhaven.provisioning.privacy_check import PrivacyOutcome, enforce_privacy, measure_risk
 from openhaven.provisioning.pseudonym import membership_digest
-from openhaven.provisioning.pseudonym_parallel import pseudonyms_and_offsets_parallel
+from openhaven.provisioning.pseudonym_parallel import pseudonym_columns
 from openhaven.provisioning.specification import DatasetSpecification
 from openhaven.provisioning.transformations import (
     PSEUDONYM_COLUMN,
@@ -227,11 +227,11 @@ def _select_cohort(
     )
     session.unregister("_opted_out")
     clock.lap("cohort_and_choices")
-    pseudonyms, offsets = pseudonyms_and_offsets_parallel(project_key, _tokens(cohort))
+    pseudonyms, offsets = pseudonym_columns(project_key, _tokens(cohort))
     session.register("_cohort_keys", pa.table({
         "patient_id": cohort.column("patient_id"),
-        PSEUDONYM_COLUMN: pa.array(pseudonyms, pa.string()),
-        SHIFT_COLUMN: pa.array(offsets, pa.uint64()),
+        PSEUDONYM_COLUMN: pseudonyms,
+        SHIFT_COLUMN: offsets,
     }))
     # an integer rank in pseudonym order: sorting events by it is cheaper than by the text
     session.execute(
