@@ -19,12 +19,13 @@ from rich.table import Table
 from openhaven.cli.context import (
     HomeOption,
     JsonOption,
+    acting_person,
     error_log,
     governance_session,
     open_haven,
     resolve_home,
 )
-from openhaven.cli.project_commands import ActingResearcher, acting_researcher
+from openhaven.cli.project_commands import ActingResearcher
 from openhaven.cli.rendering import console, emit_json, reporting_errors
 from openhaven.core.errors import InvalidInput, Location
 
@@ -107,7 +108,7 @@ def run_job_command(
                                memory_bytes=memory_mb * 1024**2)
         haven = open_haven(home)
         with governance_session(haven) as session:
-            person = None if acting_as is None else acting_researcher(session, acting_as)
+            person = None if acting_as is None else acting_person(session, acting_as)
             report = run_job(session, haven, reference, script,
                              actor=actor if person is None else person.reference,
                              limits=limits, person=person)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy.orm import Session
 
 from openhaven.core.config import HOME_ENV
 from openhaven.core.database import make_engine, migrate, unit_of_work
+from openhaven.core.errors import Location, NotFound
 from openhaven.core.haven import Haven
 
 HomeOption = Annotated[
@@ -63,3 +64,13 @@ def governance_session(haven: Haven) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def acting_person(session: Session, email: str) -> Any:
+    """The registered person ``--as EMAIL`` names (refused, naming the option, if none)."""
+    from openhaven.governance import service as governance
+
+    person = governance.find_person_by_email(session, email)
+    if person is None:
+        raise NotFound("No registered person has this email", Location(field="--as"))
+    return person

@@ -18,6 +18,7 @@ from rich.table import Table
 from openhaven.cli.context import (
     HomeOption,
     JsonOption,
+    acting_person,
     error_log,
     governance_session,
     open_haven,
@@ -37,14 +38,6 @@ ActingAs = Annotated[str, typer.Option("--as", help="Email of the person acting.
 Reference = Annotated[str, typer.Argument(help="Project reference, e.g. OH-2026-0001.")]
 Reasons = Annotated[str, typer.Option("--reasons", help="Why (recorded in the ledger).")]
 
-
-def _acting(session: Any, email: str) -> Any:
-    from openhaven.governance import service as governance
-
-    person = governance.find_person_by_email(session, email)
-    if person is None:
-        raise NotFound("No registered person has this email", Location(field="--as"))
-    return person
 
 
 def _read_yaml(path: Path) -> Any:
@@ -237,7 +230,7 @@ def accredit(
         start, end = _day(valid_from, "--from"), _day(expires, "--expires")
         haven = open_haven(home)
         with governance_session(haven) as session:
-            person = _acting(session, email)
+            person = acting_person(session, email)
             accreditation = record_accreditation(
                 session, haven, person, kind=kind, valid_from=start, expires_at=end,
                 certificate=certificate, actor="custodian")
@@ -279,7 +272,7 @@ def create_request(
         raw = _read_yaml(request_file)
         haven = open_haven(home)
         with governance_session(haven) as session:
-            person = _acting(session, acting)
+            person = acting_person(session, acting)
             project = governance.create_project_from_request(
                 session, haven, raw, actor=person.reference, source=request_file.name)
             body = {"reference": project.reference, "status": str(project.status)}
@@ -297,7 +290,7 @@ def submit_request(ctx: typer.Context, reference: Reference, acting: ActingAs,
 
         haven = open_haven(home)
         with governance_session(haven) as session:
-            person = _acting(session, acting)
+            person = acting_person(session, acting)
             project = governance.submit_project(session, haven, reference,
                                                 actor=person.reference)
             record = latest_request(project)
@@ -327,7 +320,7 @@ def vote(
 
         haven = open_haven(home)
         with governance_session(haven) as session:
-            member = _acting(session, acting)
+            member = acting_person(session, acting)
             project = governance.cast_vote(session, haven, reference, member=member,
                                            vote=decision, comment=reasons,
                                            acknowledge_flags=acknowledge)
@@ -346,7 +339,7 @@ def conflict(ctx: typer.Context, reference: Reference, acting: ActingAs, reasons
 
         haven = open_haven(home)
         with governance_session(haven) as session:
-            member = _acting(session, acting)
+            member = acting_person(session, acting)
             governance.declare_conflict(session, haven, reference, member=member,
                                         reason=reasons)
         _done({"reference": reference, "declared": True}, "Conflict declared", as_json)
@@ -372,7 +365,7 @@ def revise(
                                Location(file=changes_file.name))
         haven = open_haven(home)
         with governance_session(haven) as session:
-            person = _acting(session, acting)
+            person = acting_person(session, acting)
             record = governance.revise_request(session, haven, reference, changes=changes,
                                                actor=person.reference)
             body = {"reference": reference, "version": record.version,
@@ -431,7 +424,7 @@ def suspend(ctx: typer.Context, reference: Reference, acting: ActingAs, reasons:
         haven = open_haven(home)
         with governance_session(haven) as session:
             project = governance.suspend_project(session, haven, reference,
-                                                 decided_by=_acting(session, acting),
+                                                 decided_by=acting_person(session, acting),
                                                  reasons=reasons)
             body = {"reference": reference, "status": str(project.status)}
         _done(body, f"{reference}: {body['status']}", as_json)
@@ -448,7 +441,7 @@ def reinstate(ctx: typer.Context, reference: Reference, acting: ActingAs, reason
         haven = open_haven(home)
         with governance_session(haven) as session:
             project = governance.reinstate_project(session, haven, reference,
-                                                   decided_by=_acting(session, acting),
+                                                   decided_by=acting_person(session, acting),
                                                    reasons=reasons)
             body = {"reference": reference, "status": str(project.status)}
         _done(body, f"{reference}: {body['status']}", as_json)
@@ -470,7 +463,7 @@ def close(
         haven = open_haven(home)
         with governance_session(haven) as session:
             project = governance.close_project(
-                session, haven, reference, decided_by=_acting(session, acting),
+                session, haven, reference, decided_by=acting_person(session, acting),
                 reasons=reasons, extracts_destroyed=extracts_destroyed)
             body = {"reference": reference, "status": str(project.status)}
         _done(body, f"{reference}: {body['status']}", as_json)

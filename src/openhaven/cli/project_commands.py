@@ -8,7 +8,7 @@ reference, never their email.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import yaml
@@ -17,13 +17,14 @@ from rich.table import Table
 from openhaven.cli.context import (
     HomeOption,
     JsonOption,
+    acting_person,
     error_log,
     governance_session,
     open_haven,
     resolve_home,
 )
 from openhaven.cli.rendering import console, emit_json, reporting_errors
-from openhaven.core.errors import InvalidInput, Location, NotFound
+from openhaven.core.errors import InvalidInput, Location
 
 ActingResearcher = Annotated[str | None, typer.Option(
     "--as", help="Email of the researcher acting (checked against the project's team and "
@@ -123,7 +124,7 @@ def run_query(
         query = AggregateQuery.from_dict(raw, source=query_file.name)
         haven = open_haven(home)
         with governance_session(haven) as session:
-            person = None if acting_as is None else acting_researcher(session, acting_as)
+            person = None if acting_as is None else acting_person(session, acting_as)
             result = run_checked_query(
                 session, haven, reference, query,
                 actor="researcher" if person is None else person.reference, person=person,
@@ -136,15 +137,6 @@ def run_query(
             table.add_row(*("suppressed" if v is None else str(v) for v in row))
         console.print(table)
 
-
-def acting_researcher(session: Any, email: str) -> Any:
-    """The registered person ``--as`` names (refused, naming the option, if none)."""
-    from openhaven.governance import service as governance
-
-    person = governance.find_person_by_email(session, email)
-    if person is None:
-        raise NotFound("No registered person has this email", Location(field="--as"))
-    return person
 
 
 def _read_query(path: Path) -> object:

@@ -14,10 +14,16 @@ from typing import Annotated, Any
 
 import typer
 
-from openhaven.cli.context import HomeOption, JsonOption, governance_session, open_haven
+from openhaven.cli.context import (
+    HomeOption,
+    JsonOption,
+    acting_person,
+    governance_session,
+    open_haven,
+)
 from openhaven.cli.context import resolve_home as _resolve_home
 from openhaven.cli.rendering import console, emit_json, reporting_errors
-from openhaven.core.errors import ExitCode, InvalidInput, Location, NotFound
+from openhaven.core.errors import ExitCode, InvalidInput, Location
 
 release_app = typer.Typer(help="The airlock: release requests, reviews and signed manifests.",
                           no_args_is_help=True)
@@ -25,14 +31,6 @@ release_app = typer.Typer(help="The airlock: release requests, reviews and signe
 ActingAs = Annotated[str, typer.Option("--as", help="Email of the person acting.")]
 RequestId = Annotated[int, typer.Argument(help="The release request's number.")]
 
-
-def _acting(session: Any, email: str) -> Any:
-    from openhaven.governance import service as governance
-
-    person = governance.find_person_by_email(session, email)
-    if person is None:
-        raise NotFound("No registered person has this email", Location(field="--as"))
-    return person
 
 
 def _items(outputs: list[str], files: list[str]) -> list[Any]:
@@ -81,9 +79,9 @@ def request_command(
         haven = open_haven(_resolve_home(ctx, home))
         with governance_session(haven) as session:
             request = airlock.request_release(
-                session, haven, reference, requester=_acting(session, acting), title=title,
+                session, haven, reference, requester=acting_person(session, acting), title=title,
                 items=items)
-            body = airlock.describe_release(session, request, _acting(session, acting))
+            body = airlock.describe_release(session, request, acting_person(session, acting))
         _show(body, as_json)
 
 
@@ -107,7 +105,7 @@ def review_command(
 
         haven = open_haven(_resolve_home(ctx, home))
         with governance_session(haven) as session:
-            checker = _acting(session, acting)
+            checker = acting_person(session, acting)
             request = airlock.review_release(session, haven, request_id, checker=checker,
                                              decision=decision, comments=comments,
                                              approve_exceptions=accept_exceptions)
@@ -127,7 +125,7 @@ def withdraw_command(
 
         haven = open_haven(_resolve_home(ctx, home))
         with governance_session(haven) as session:
-            person = _acting(session, acting)
+            person = acting_person(session, acting)
             request = airlock.withdraw_release(session, haven, request_id, requester=person,
                                                reason=reason)
             body = airlock.describe_release(session, request, person)
@@ -149,7 +147,7 @@ def resubmit_command(
 
         haven = open_haven(_resolve_home(ctx, home))
         with governance_session(haven) as session:
-            person = _acting(session, acting)
+            person = acting_person(session, acting)
             request = airlock.resubmit_release(
                 session, haven, request_id, requester=person,
                 exceptions=_pairs(exception or [], "--exception"),
@@ -167,7 +165,7 @@ def show_command(ctx: typer.Context, request_id: RequestId, acting: ActingAs,
 
         haven = open_haven(_resolve_home(ctx, home))
         with governance_session(haven) as session:
-            person = _acting(session, acting)
+            person = acting_person(session, acting)
             body = airlock.describe_release(session, airlock.get_release(session, request_id),
                                             person)
         _show(body, as_json)
