@@ -7,6 +7,7 @@ and files. Everything else acts on the haven's governance database as a named pe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -417,34 +418,20 @@ def show_request(ctx: typer.Context, reference: Reference, home: HomeOption = No
 def suspend(ctx: typer.Context, reference: Reference, acting: ActingAs, reasons: Reasons,
             home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Suspend an approved project's access at once."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
-        from openhaven.governance import service as governance
-
-        haven = open_haven(home)
-        with governance_session(haven) as session:
-            project = governance.suspend_project(session, haven, reference,
-                                                 decided_by=acting_person(session, acting),
-                                                 reasons=reasons)
-            body = {"reference": reference, "status": str(project.status)}
-        _done(body, f"{reference}: {body['status']}", as_json)
+    _decide_project(ctx, home, as_json, reference, lambda governance, session, haven:
+                    governance.suspend_project(session, haven, reference,
+                                               decided_by=acting_person(session, acting),
+                                               reasons=reasons))
 
 
 @project_app.command("reinstate")
 def reinstate(ctx: typer.Context, reference: Reference, acting: ActingAs, reasons: Reasons,
               home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Lift a project's suspension (its agreement still bounds its access)."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
-        from openhaven.governance import service as governance
-
-        haven = open_haven(home)
-        with governance_session(haven) as session:
-            project = governance.reinstate_project(session, haven, reference,
-                                                   decided_by=acting_person(session, acting),
-                                                   reasons=reasons)
-            body = {"reference": reference, "status": str(project.status)}
-        _done(body, f"{reference}: {body['status']}", as_json)
+    _decide_project(ctx, home, as_json, reference, lambda governance, session, haven:
+                    governance.reinstate_project(session, haven, reference,
+                                                 decided_by=acting_person(session, acting),
+                                                 reasons=reasons))
 
 
 @project_app.command("close")
@@ -456,15 +443,25 @@ def close(
     home: HomeOption = None, as_json: JsonOption = False,
 ) -> None:
     """Close a project for good, confirming its extracts were destroyed."""
+    _decide_project(ctx, home, as_json, reference, lambda governance, session, haven:
+                    governance.close_project(session, haven, reference,
+                                             decided_by=acting_person(session, acting),
+                                             reasons=reasons,
+                                             extracts_destroyed=extracts_destroyed))
+
+
+def _decide_project(
+    ctx: typer.Context, home: Path | None, as_json: bool, reference: str,
+    decide: Callable[[Any, Any, Any], Any],
+) -> None:
+    """Run one decision on a project (``decide(governance, session, haven)``), report status."""
     home = resolve_home(ctx, home)
     with reporting_errors(as_json=as_json, error_log=error_log(home)):
         from openhaven.governance import service as governance
 
         haven = open_haven(home)
         with governance_session(haven) as session:
-            project = governance.close_project(
-                session, haven, reference, decided_by=acting_person(session, acting),
-                reasons=reasons, extracts_destroyed=extracts_destroyed)
+            project = decide(governance, session, haven)
             body = {"reference": reference, "status": str(project.status)}
         _done(body, f"{reference}: {body['status']}", as_json)
 
