@@ -86,8 +86,10 @@ def test_home_page_in_a_browser_lists_stages_and_links_through(
             assert page.url == server + "/projects"
             page.goto(server + "/")
             stages = page.locator("#journey .stage")
-            assert stages.count() == 6
+            assert stages.count() == 9
             assert "Records ingested" in stages.nth(0).inner_text()
+            assert "released" in page.locator(
+                "#journey .stage[data-stage=release]").inner_text()
             page.locator("#journey .stage[data-stage=governance] a").click()
             page.wait_for_load_state()
             assert page.url.startswith(server + "/projects/OH-")

@@ -22,7 +22,7 @@ def _extract_path(home: Path) -> Path:
 def test_every_stage_ran_in_order(demo: DemoReport, demo_patients: int) -> None:
     keys = [stage["key"] for stage in demo.stages]
     assert keys[:4] == ["ingest", "choices", "governance", "provision"]
-    assert keys[4:] == ["query", "query"]
+    assert keys[4:] == ["query", "query", "dummy", "job", "release"]
     assert demo.stages[0]["ingested"]["patients"] == demo_patients
 
 
@@ -128,3 +128,60 @@ def test_the_demo_makes_one_account_per_role_in_a_private_file(
     assert DEMO_PASSWORD in readme
     assert all(a["email"] in readme for a in demo.accounts)
     assert DEMO_PASSWORD in demo.accounts_notice
+
+
+def test_the_researcher_gets_dummy_data_aimed_at_the_query(
+    demo: DemoReport, demo_home: Path
+) -> None:
+    from openhaven.journey.demo_release import DUMMY_MATCHES
+
+    stage = next(s for s in demo.stages if s["key"] == "dummy")
+    folder = demo_home / stage["folder"]
+    assert (folder / "DUMMY-DATA.txt").is_file()
+    with open_session(folder / "extract.duckdb", read_only=True) as dummy, \
+            open_session(_extract_path(demo_home), read_only=True) as real:
+        for table in ("patients", "conditions", "medications"):
+            shape = f"DESCRIBE {table}"
+            assert dummy.query(shape).to_pylist() == real.query(shape).to_pylist()
+        dummy_ids = set(dummy.query("SELECT pseudonym FROM patients").column(0).to_pylist())
+        real_ids = set(real.query("SELECT pseudonym FROM patients").column(0).to_pylist())
+    assert not dummy_ids & real_ids
+    assert f"{DUMMY_MATCHES} of them matching" in stage["summary"]
+
+
+def test_the_job_ran_in_the_sandbox_or_was_blocked_with_its_reason(
+    demo: DemoReport, demo_home: Path
+) -> None:
+    from openhaven.jobs.sandbox import isolation_problem
+
+    stage = next(s for s in demo.stages if s["key"] == "job")
+    problem = isolation_problem()
+    if problem is None:
+        assert stage["status"] == "succeeded", stage["summary"]
+        produced = list(demo_home.glob(f"projects/*/jobs/{stage['job_id']}/output/*.csv"))
+        assert [p.name for p in produced] == ["hypertension_by_sex_decade.csv"]
+        counts = [line.rsplit(",", 1)[1] for line in produced[0].read_text().splitlines()[1:]]
+        assert all(c == "" or (int(c) >= 10 and int(c) % 5 == 0) for c in counts)
+    else:
+        assert stage["status"] == "blocked"
+        assert problem in stage["summary"]
+
+
+def test_the_release_was_approved_by_two_checkers_and_its_manifest_verifies(
+    demo: DemoReport, demo_home: Path
+) -> None:
+    from openhaven.ledger.signing_key import signing_key
+    from openhaven.outputs.airlock_manifest import verify_release_folder
+
+    stage = next(s for s in demo.stages if s["key"] == "release")
+    assert stage["status"] == "released"
+    folders = list(demo_home.glob(f"projects/*/airlock/request-{stage['request_id']}"))
+    assert len(folders) == 1
+    haven = Haven.open(demo_home)
+    check = verify_release_folder(folders[0], signing_key(haven).public_key())
+    assert check.valid, check.problems
+    job_ran = next(s for s in demo.stages if s["key"] == "job")["status"] == "succeeded"
+    assert check.files == (2 if job_ran else 1)
+    events = [e.action for e in read_entries(haven)]
+    assert events.count("release.reviewed") == 2
+    assert "release.released" in events

@@ -2,9 +2,11 @@
 
 It builds a fresh haven, generates a synthetic population, ingests it, records opt-outs for
 a few per cent of patients, registers a researcher and a project, approves it, provisions a
-pseudonymised extract without the opted-out patients, runs an aggregate query and
-suppresses small counts — every step through the same services the CLI and web use, and
-every step in the audit log.
+pseudonymised extract without the opted-out patients, runs aggregate queries and
+suppresses small counts, hands the researcher dummy data, runs an analysis job in the
+sandbox and releases a table and the job's file through the two-checker airlock
+(``demo_release``) — every step through the same services the CLI and web use, and every
+step in the audit log.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from openhaven.journey.demo_accounts import (
     describe,
     write_accounts_file,
 )
+from openhaven.journey.demo_release import run_release_journey
 from openhaven.outputs.service import run_checked_query
 from openhaven.provisioning.service import provision_extract
 from openhaven.provisioning.specification import DEMO_SPECIFICATION
@@ -116,6 +119,7 @@ def run_demo(
             link=f"/projects/{reference}", report=extract.as_dict(),
         )
         step("Running aggregate queries with small-count suppression")
+        first_output: int | None = None
         for raw in DEMO_QUERIES:
             query = AggregateQuery.from_dict(raw, source="demo")
             with unit_of_work(engine) as session:
@@ -127,6 +131,10 @@ def run_demo(
                 f"{haven.settings.small_count_threshold}; verdict {result['verdict']}",
                 link=f"/outputs/{result['output_id']}",
             )
+            first_output = first_output or int(result["output_id"])
+        assert first_output is not None
+        run_release_journey(haven, engine, reference, first_output, DEMO_QUERIES[0],
+                            report.add, step)
     finally:
         engine.dispose()
     return report
