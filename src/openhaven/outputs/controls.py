@@ -7,7 +7,7 @@ checker verifies what was done instead of inferring it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from openhaven.outputs.check_registry import FAIL
@@ -31,6 +31,11 @@ class ControlledTable:
     aggs: tuple[str, ...]
     values: dict[tuple[int, int, str], int | float | None]
     controls: list[dict[str, Any]] = field(default_factory=list)
+    #: the subgroup condition the table was built with, and how many records were left out
+    #: for a missing grouping value (None when unknown): what differencing needs to relate it
+    #: to other tables.
+    where: str | None = None
+    dropped_missing_keys: int | None = None
 
     def value(self, i: int, j: int, agg: str = "count") -> int | float | None:
         return self.values[(i, j, agg)]
@@ -72,7 +77,8 @@ def suppress_checked(checked: CheckedCrosstab, profile: DisclosureProfile) -> Co
         for i, j in hidden:
             values[(i, j, agg)] = None
     return ControlledTable(table.rows, table.cols, table.row_keys, table.col_keys, table.aggs,
-                           values, controls)
+                           values, controls, where=table.where,
+                           dropped_missing_keys=table.dropped_missing_keys)
 
 
 def round_controlled(table: ControlledTable, method: str, base: int = 5,
@@ -89,8 +95,7 @@ def round_controlled(table: ControlledTable, method: str, base: int = 5,
               "applies_to": "every published cell and margin, from true values"}
     if method == "base":
         record["base"] = base
-    return ControlledTable(table.rows, table.cols, table.row_keys, table.col_keys, table.aggs,
-                           values, [*table.controls, record])
+    return replace(table, values=values, controls=[*table.controls, record])
 
 
 def apply_profile_controls(checked: CheckedCrosstab,

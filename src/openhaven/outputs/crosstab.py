@@ -9,6 +9,7 @@ max. The figures stay in memory here; only checked or controlled forms leave thi
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
@@ -71,6 +72,8 @@ class Crosstab:
     col_keys: tuple[tuple[Any, ...], ...]
     cells: dict[tuple[tuple[Any, ...], tuple[Any, ...]], CellStats]
     dropped_missing_keys: int = 0
+    #: the subgroup condition the table was built with, if any
+    where: str | None = None
 
     @property
     def row_margin(self) -> tuple[Any, ...]:
@@ -136,8 +139,9 @@ def build_crosstab(
                            Location(file=source.name, field="where")) from None
     grouped = table.to_pylist()
     kept = next((r["_count"] for r in grouped if r["_g_row"] and r["_g_col"]), 0)
-    return _assemble(source, tuple(rows), tuple(cols), values, aggs, grouped,
-                     records - int(kept))
+    assembled = _assemble(source, tuple(rows), tuple(cols), values, aggs, grouped,
+                          records - int(kept))
+    return dataclasses.replace(assembled, where=where)
 
 
 def _validate_request(source: Path, rows: Sequence[str], cols: Sequence[str],

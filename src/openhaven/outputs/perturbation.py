@@ -16,7 +16,7 @@ reads the method and its parameters instead of inferring them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -90,8 +90,7 @@ def round_table_controlled(table: ControlledTable,
     record = {"control": "controlled-rounding", "base": base, "aggs": ["count"],
               "applies_to": "every cell and margin; rows and columns add up to their totals",
               "solver": "HiGHS (scipy.optimize.milp)"}
-    return ControlledTable(table.rows, table.cols, table.row_keys, table.col_keys, table.aggs,
-                           values, [*table.controls, record])
+    return replace(table, values=values, controls=[*table.controls, record])
 
 
 def cell_key_counts(frame: pl.DataFrame, row: str, col: str, *, id_column: str, secret: bytes,
