@@ -47,7 +47,7 @@ def test_a_job_runs_as_nobody_and_writes_its_outputs(
     assert "finished" in report["log"]
     events = [e for e in read_entries(job_haven, action_prefix="job.")
               if e.details.get("job_id") == report["job_id"]]
-    assert [e.action for e in events] == ["job.started", "job.succeeded"]
+    assert [e.action for e in events] == ["job.submitted", "job.started", "job.succeeded"]
     finished = events[-1].details
     assert finished["code_hash"] == report["code_hash"] and finished["extract_version"] >= 1
     assert finished["outputs"] == report["outputs"] and finished["started_at"]

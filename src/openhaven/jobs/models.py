@@ -46,7 +46,8 @@ class AnalysisJob(Base):
     script_name: Mapped[str] = mapped_column(String(200), nullable=False)
     code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     state: Mapped[JobState] = mapped_column(
-        portable_enum(JobState, "analysis_job_state"), nullable=False, default=JobState.QUEUED
+        portable_enum(JobState, "analysis_job_state"), nullable=False, default=JobState.QUEUED,
+        index=True,
     )
     reason: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
@@ -55,3 +56,24 @@ class AnalysisJob(Base):
     exit_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     outputs: Mapped[Any] = mapped_column(JSONText, nullable=False, default=list)
     log: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: The limits asked for (seconds, bytes, processes) and how they were enforced:
+    #: "cgroup v2 and rlimits" or "rlimits" (where no writable cgroup v2 exists).
+    limits: Mapped[Any] = mapped_column(JSONText, nullable=False, default=dict)
+    enforced_by: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    #: The worker that claimed the job and when it last said it was alive.
+    worker: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: A cancel asked for while the job runs: the worker polls these and stops the sandbox.
+    cancel_requested_by: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class JobWorker(Base):
+    """A worker process: present while it heartbeats, so ``job run`` knows whether to wait."""
+
+    __tablename__ = "analysis_job_workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -6,6 +6,11 @@ at ``/job/extract``, a private scratch folder and the job's output folder writab
 network, process, IPC and host-name namespaces are private, so there is no network at all.
 The script runs as the unprivileged ``nobody`` user (uid 65534) with no capabilities and
 ``no_new_privs``, under CPU, memory, file-size and process limits and a wall-clock timeout.
+Where a writable cgroup v2 exists (see :mod:`openhaven.jobs.cgroups`) the whole process tree
+is also put in its own group with ``memory.max``, ``pids.max`` and ``cpu.max``; the run says
+which enforcement applied. While the script runs, ``should_stop`` is asked every
+``poll_seconds`` (the worker's cancel check and heartbeat): when it answers yes, the
+sandbox's process group is killed.
 
 Where bubblewrap or ``setpriv`` is missing, or cannot build a sandbox on this kernel,
 :func:`isolation_problem` says why and the caller refuses the job: a job never runs
@@ -14,6 +19,7 @@ unconfined.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -24,6 +30,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from openhaven.jobs.cgroups import JobCgroup, job_cgroup_parent
 
 BWRAP = "/usr/bin/bwrap"
 SANDBOX_UID = 65534
@@ -59,12 +67,20 @@ class SandboxRun:
     timed_out: bool
     log_truncated: bool
     seconds: float
+    cancelled: bool = False
+    enforced_by: str = "rlimits"
+    out_of_memory: bool = False
+    processes_refused: bool = False
 
     @property
     def stopped_by_limit(self) -> str | None:
         """Which limit stopped the script, if one did (the reason is recorded)."""
+        if self.cancelled:
+            return None
         if self.timed_out:
             return "time limit"
+        if self.out_of_memory:
+            return "memory limit"
         if self.exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
             return "CPU limit"
         if self.exit_code in (-signal.SIGKILL, 128 + signal.SIGKILL):
@@ -117,8 +133,16 @@ def run_sandboxed(
     output: Path,
     scratch: Path,
     limits: SandboxLimits,
+    should_stop: Callable[[], bool] | None = None,
+    poll_seconds: float = 1.0,
+    cgroup_name: str | None = None,
 ) -> SandboxRun:
-    """Run ``script`` confined; ``output`` and ``scratch`` must exist and be empty folders."""
+    """Run ``script`` confined; ``output`` and ``scratch`` must exist and be empty folders.
+
+    ``should_stop`` is called every ``poll_seconds`` while the script runs; a true answer
+    kills the sandbox and the run comes back ``cancelled``. ``cgroup_name`` names the job's
+    control group where cgroup v2 can be used.
+    """
     for folder in (output, scratch):
         os.chown(folder, SANDBOX_UID, SANDBOX_UID)
         os.chmod(folder, 0o700)
@@ -145,35 +169,84 @@ def run_sandboxed(
         "OMP_NUM_THREADS": "1",
         "POLARS_MAX_THREADS": "1",
     }
+    group = _job_cgroup(cgroup_name or scratch.parent.name, limits)
     started = time.monotonic()
     log_path = scratch.with_name(scratch.name + ".log")
-    with open(log_path, "w+b") as log_file:
-        process = subprocess.Popen(  # noqa: S603 - the script is an argument, never a shell
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env=environment,
-            start_new_session=True,
-            preexec_fn=_limiter(limits),
-        )
-        timed_out = False
-        try:
-            exit_code = process.wait(timeout=limits.wall_seconds)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            os.killpg(process.pid, signal.SIGKILL)
-            exit_code = process.wait()
-        log_file.seek(0)
-        raw = log_file.read(limits.log_bytes + 1)
-    log_path.unlink(missing_ok=True)
+    try:
+        with open(log_path, "w+b") as log_file:
+            process = subprocess.Popen(  # noqa: S603 - the script is an argument, never a shell
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env=environment,
+                start_new_session=True,
+                preexec_fn=_limiter(limits, group),
+            )
+            exit_code, timed_out, cancelled = _wait(process, started, limits.wall_seconds,
+                                                    should_stop, poll_seconds)
+            log_file.seek(0)
+            raw = log_file.read(limits.log_bytes + 1)
+        out_of_memory = group is not None and group.out_of_memory()
+        refused = group is not None and group.pids_refused()
+    finally:
+        if group is not None:
+            group.remove()
+        log_path.unlink(missing_ok=True)
     return SandboxRun(
         exit_code=exit_code,
         log=raw[: limits.log_bytes].decode("utf-8", errors="replace"),
         timed_out=timed_out,
         log_truncated=len(raw) > limits.log_bytes,
         seconds=time.monotonic() - started,
+        cancelled=cancelled,
+        enforced_by="rlimits" if group is None else "cgroup v2 and rlimits",
+        out_of_memory=out_of_memory,
+        processes_refused=refused,
     )
+
+
+def enforcement() -> str:
+    """How limits are enforced on this system: what a job record will say, and why."""
+    found = job_cgroup_parent()
+    if found.path is None:
+        return f"rlimits ({found.problem})"
+    return "cgroup v2 and rlimits"
+
+
+def _job_cgroup(name: str, limits: SandboxLimits) -> JobCgroup | None:
+    found = job_cgroup_parent()
+    if found.path is None:
+        return None
+    try:
+        return JobCgroup.create(found.path, f"job-{name}-{os.getpid()}",
+                                memory_bytes=limits.memory_bytes, processes=limits.processes)
+    except OSError:
+        return None
+
+
+def _wait(
+    process: subprocess.Popen[bytes], started: float, wall_seconds: float,
+    should_stop: Callable[[], bool] | None, poll_seconds: float,
+) -> tuple[int, bool, bool]:
+    """Wait for the sandbox: (exit code, stopped by the wall clock, stopped by a cancel)."""
+    deadline = started + wall_seconds
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return process.wait(timeout=max(0.01, min(poll_seconds, left))), False, False
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                return _kill(process), True, False
+            if should_stop is not None and should_stop():
+                return _kill(process), False, True
+
+
+def _kill(process: subprocess.Popen[bytes]) -> int:
+    """Kill the sandbox's whole process group; bubblewrap takes its namespace down with it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    return process.wait()
 
 
 def _sandbox_command(
@@ -219,8 +292,10 @@ def _parents(path: Path) -> list[str]:
     return arguments
 
 
-def _limiter(limits: SandboxLimits) -> Callable[[], None]:
+def _limiter(limits: SandboxLimits, group: JobCgroup | None = None) -> Callable[[], None]:
     def apply() -> None:
+        if group is not None:
+            group.join(os.getpid())
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
