@@ -35,6 +35,12 @@ class DisclosureProfile:
     checks: tuple[CheckSettings, ...]
     rounding: dict[str, Any] = field(default_factory=dict)
     suppression: dict[str, Any] = field(default_factory=dict)
+    #: what a differencing finding does to an output's verdict: ``severity`` review or fail
+    differencing: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def differencing_severity(self) -> str:
+        return str(self.differencing.get("severity", "review"))
 
     @property
     def threshold(self) -> int:
@@ -91,10 +97,15 @@ def parse_profile(data: Any, *, source: str) -> DisclosureProfile:
     if rounding.get("method", "none") not in ROUNDING_METHODS:
         raise InvalidInput(f"rounding.method must be one of {', '.join(ROUNDING_METHODS)}",
                            Location(file=source, field="rounding.method"))
+    differencing = dict(data.get("differencing") or {})
+    if differencing.get("severity", "review") not in ("fail", "review"):
+        raise InvalidInput("differencing.severity must be 'fail' or 'review'",
+                           Location(file=source, field="differencing.severity"))
     return DisclosureProfile(
         name=str(data.get("name", Path(source).stem)),
         description=str(data.get("description", "")),
         checks=tuple(checks),
         rounding=rounding,
         suppression=dict(data.get("suppression") or {}),
+        differencing=differencing,
     )

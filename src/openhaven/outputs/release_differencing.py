@@ -83,6 +83,12 @@ def find_release_risks(new: Sequence[ComparableTable], released: Sequence[Compar
     return risks
 
 
+def exposed_hidden_cells(table: ComparableTable, *, protection: float) -> list[ReleaseRisk]:
+    """The attack on one table alone: sensitive hidden cells its own figures narrow."""
+    cells, levels = _facts([table])
+    return _linked(cells, [table], levels, 0, protection, alone=True)
+
+
 def _risks_in_universe(new: list[ComparableTable], released: list[ComparableTable],
                        threshold: int, protection: float) -> list[ReleaseRisk]:
     tables = [*released, *new]
@@ -168,9 +174,9 @@ def _nested(cells: list[_Cell], tables: list[ComparableTable], first_new: int,
 
 
 def _linked(cells: list[_Cell], tables: list[ComparableTable], levels: dict[str, list[str]],
-            first_new: int, protection: float) -> list[ReleaseRisk]:
+            first_new: int, protection: float, *, alone: bool = False) -> list[ReleaseRisk]:
     targets = [c for c in cells if c.value is None and c.cell.sensitive]
-    if not targets or len(tables) < 2:
+    if not targets or (len(tables) < 2 and not alone):
         return []
     space = _AtomSpace(cells, levels)
     if space.size > MAX_ATOMS or space.size * len(cells) > MAX_MATRIX:
@@ -192,7 +198,7 @@ def _linked(cells: list[_Cell], tables: list[ComparableTable], levels: dict[str,
         risks.append(ReleaseRisk(
             "linked-tables", (cell.cell.describe(tables[cell.table].label),),
             f"this hidden cell can be narrowed below its protection range ({protection:g}) "
-            "from the tables released together",
+            "from the published figures",
             {"exact": math.isclose(interval[0], interval[1], abs_tol=1e-6)}))
     return risks
 
