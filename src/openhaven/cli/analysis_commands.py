@@ -2,16 +2,21 @@
 
 ``dummy`` writes data shaped exactly like a project's extract, generated from its dataset
 specification (no real record is read), optionally aimed at a query so that the query finds
-patients in it. ``job run`` runs a Python script inside the sandbox against the project's
-extract and answers ``{"status", "reason", "outputs"}``; its log is shown only once checked.
-``job run --as EMAIL`` acts as that registered person, who must be allowed the project's data
-now; dummy data describes no one, so it needs no such check.
+patients in it. ``job submit`` queues a Python script to run inside the sandbox against the
+project's extract and returns at once; a worker (``openhaven worker``, or the one ``serve``
+starts) runs it. ``job run`` submits and waits for the end state, running the job itself when
+no worker is running, and answers ``{"status", "reason", "outputs"}``; a job's log is shown
+only once checked. ``job list``, ``job show`` and ``job log`` show every job of the project,
+whoever submitted it; ``job cancel`` stops a queued or running job. ``--as EMAIL`` acts as
+that registered person, who must be allowed the project's data now; dummy data describes no
+one, so it needs no such check.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -78,14 +83,28 @@ def dummy(
                          if report.matches is not None else ""), highlight=False)
 
 
+def _limits(timeout: float, memory_mb: int) -> Any:
+    from openhaven.jobs.sandbox import SandboxLimits
+
+    if not 1 <= timeout <= 24 * 3600 or not 64 <= memory_mb <= 256 * 1024:
+        raise InvalidInput("--timeout must be 1 s to 24 h and --memory-mb 64 to 262144",
+                           Location(field="limits"))
+    return SandboxLimits(wall_seconds=timeout, cpu_seconds=int(timeout),
+                         memory_bytes=memory_mb * 1024**2)
+
+
+TimeoutOption = Annotated[float, typer.Option("--timeout", help="Wall-clock limit, seconds.")]
+MemoryOption = Annotated[int, typer.Option("--memory-mb", help="Memory limit, MiB.")]
+WAIT_POLL_SECONDS = 1.0
+
+
 @job_app.command("run")
 def run_job_command(
     ctx: typer.Context,
     reference: Annotated[str, typer.Argument(help="Project reference.")],
     script: Annotated[Path, typer.Argument(help="The Python script to run.")],
-    timeout: Annotated[float, typer.Option("--timeout", help="Wall-clock limit, seconds.")]
-    = 300.0,
-    memory_mb: Annotated[int, typer.Option("--memory-mb", help="Memory limit, MiB.")] = 4096,
+    timeout: TimeoutOption = 300.0,
+    memory_mb: MemoryOption = 4096,
     home: HomeOption = None,
     actor: ActorOption = "researcher",
     acting_as: ActingResearcher = None,
@@ -93,25 +112,16 @@ def run_job_command(
 ) -> None:
     """Run SCRIPT in the sandbox against the project's extract (read-only at /job/extract).
 
-    The job's own outcome is the answer's ``status`` (succeeded, failed or blocked); the exit
-    code is non-zero only when no job could be recorded (bad script, unknown project, ...).
+    The job is queued; if a worker is running it takes the job and this command waits for
+    the end, otherwise this command runs the job itself. The job's own outcome is the
+    answer's ``status`` (succeeded, failed, blocked or cancelled); the exit code is non-zero
+    only when no job could be recorded (bad script, unknown project, ...).
     """
     home = resolve_home(ctx, home)
     with reporting_errors(as_json=as_json, error_log=error_log(home)):
-        from openhaven.jobs.sandbox import SandboxLimits
-        from openhaven.jobs.service import run_job
-
-        if not 1 <= timeout <= 24 * 3600 or not 64 <= memory_mb <= 256 * 1024:
-            raise InvalidInput("--timeout must be 1 s to 24 h and --memory-mb 64 to 262144",
-                               Location(field="limits"))
-        limits = SandboxLimits(wall_seconds=timeout, cpu_seconds=int(timeout),
-                               memory_bytes=memory_mb * 1024**2)
         haven = open_haven(home)
-        with governance_session(haven) as session:
-            person = None if acting_as is None else acting_person(session, acting_as)
-            report = run_job(session, haven, reference, script,
-                             actor=actor if person is None else person.reference,
-                             limits=limits, person=person)
+        job_id = _submit(haven, reference, script, actor, acting_as, _limits(timeout, memory_mb))
+        report = _until_ended(haven, job_id)
         if as_json:
             emit_json(report.as_dict())
         else:
@@ -122,6 +132,118 @@ def run_job_command(
                               highlight=False)
             if report.log:
                 console.print(report.log, highlight=False, markup=False)
+
+
+@job_app.command("submit")
+def submit_job_command(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="Project reference.")],
+    script: Annotated[Path, typer.Argument(help="The Python script to run.")],
+    timeout: TimeoutOption = 300.0,
+    memory_mb: MemoryOption = 4096,
+    home: HomeOption = None,
+    actor: ActorOption = "researcher",
+    acting_as: ActingResearcher = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Queue SCRIPT to run on the project's extract and return at once (a worker runs it)."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.jobs.service import get_job, job_summary
+
+        haven = open_haven(home)
+        job_id = _submit(haven, reference, script, actor, acting_as, _limits(timeout, memory_mb))
+        with governance_session(haven) as session:
+            summary = job_summary(get_job(session, job_id))
+        if as_json:
+            emit_json(summary)
+        else:
+            console.print(f"Job {job_id} queued for {reference}: openhaven job show {job_id}",
+                          highlight=False)
+
+
+@job_app.command("cancel")
+def cancel_job_command(
+    ctx: typer.Context,
+    job_id: Annotated[int, typer.Argument(help="Job number.")],
+    home: HomeOption = None,
+    actor: ActorOption = "researcher",
+    acting_as: ActingResearcher = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Cancel a job: a queued one never starts; a running one is stopped by its worker."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.jobs.service import cancel_job, job_summary
+
+        haven = open_haven(home)
+        with governance_session(haven) as session:
+            person = None if acting_as is None else acting_person(session, acting_as)
+            summary = job_summary(cancel_job(
+                session, haven, job_id, actor=actor if person is None else person.reference))
+        if as_json:
+            emit_json(summary)
+        elif summary["state"] == "cancelled":
+            console.print(f"Job {job_id} cancelled", highlight=False)
+        else:
+            console.print(f"Job {job_id} is running: its worker will stop it within seconds",
+                          highlight=False)
+
+
+@job_app.command("log")
+def job_log_command(
+    ctx: typer.Context,
+    job_id: Annotated[int, typer.Argument(help="Job number.")],
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print a job's checked log (withheld, with the reason, if it carried record-level data)."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.jobs.service import get_job
+
+        haven = open_haven(home)
+        with governance_session(haven) as session:
+            job = get_job(session, job_id)
+            answer = {"job_id": job.id, "state": job.state.value, "log": job.log}
+        if as_json:
+            emit_json(answer)
+        else:
+            console.print(answer["log"], highlight=False, markup=False)
+
+
+def _submit(haven: Any, reference: str, script: Path, actor: str, acting_as: str | None,
+            limits: Any) -> int:
+    from openhaven.jobs.service import submit_job
+
+    with governance_session(haven) as session:
+        person = None if acting_as is None else acting_person(session, acting_as)
+        job = submit_job(session, haven, reference, script,
+                         actor=actor if person is None else person.reference,
+                         limits=limits, person=person)
+        return job.id
+
+
+def _until_ended(haven: Any, job_id: int) -> Any:
+    """Wait for a worker to end the job; run it here when no worker is there to take it."""
+    from openhaven.cli.worker_commands import units_for, worker_engine
+    from openhaven.jobs.models import FINAL_STATES, JobState
+    from openhaven.jobs.service import get_job, report_of
+    from openhaven.jobs.worker import Worker, worker_running
+
+    with worker_engine(haven) as engine:
+        units = units_for(engine)
+        while True:
+            with units() as session:
+                job = get_job(session, job_id)
+                if job.state in FINAL_STATES:
+                    return report_of(job)
+                take = job.state is JobState.QUEUED and not worker_running(session)
+            if take:
+                report = Worker(units, haven).run_job(job_id)
+                if report.status in {s.value for s in FINAL_STATES}:
+                    return report
+            time.sleep(WAIT_POLL_SECONDS)
 
 
 @job_app.command("list")

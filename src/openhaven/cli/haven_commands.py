@@ -77,21 +77,33 @@ def serve(
     home: HomeOption = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
+    with_worker: Annotated[bool, typer.Option(
+        "--worker/--no-worker", help="Run queued analysis jobs in a background worker.")]
+    = True,
+    concurrency: Annotated[int, typer.Option(
+        "--concurrency", help="Jobs the background worker runs at once.")] = 1,
 ) -> None:
-    """Serve the web app for the haven."""
+    """Serve the web app for the haven (with a job worker unless --no-worker)."""
     home = resolve_home(ctx, home)
     with reporting_errors(as_json=False, error_log=error_log(home)):
         haven = open_haven(home)
-    _serve(haven.home, host, port)
+    _serve(haven.home, host, port, with_worker=with_worker, concurrency=concurrency)
 
 
-def _serve(home: Path, host: str, port: int) -> None:
+def _serve(home: Path, host: str, port: int, *, with_worker: bool = True,
+           concurrency: int = 1) -> None:
+    import contextlib
+
     import uvicorn
 
+    from openhaven.cli.worker_commands import background_worker
     from openhaven.web.app import create_app
 
+    haven = open_haven(home)
     console.print(f"Serving the haven at http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(create_app(open_haven(home)), host=host, port=port, log_level="warning")
+    with (background_worker(haven, concurrency=max(1, min(concurrency, 32))) if with_worker
+          else contextlib.nullcontext()):
+        uvicorn.run(create_app(haven), host=host, port=port, log_level="warning")
 
 
 def _redact(haven: Haven) -> str:

@@ -19,6 +19,7 @@ from openhaven.cli.provisioning_commands import reidentify, rotate_key
 from openhaven.cli.records_commands import generate, ingest
 from openhaven.cli.release_commands import release_app
 from openhaven.cli.transparency_commands import register_app, transparency_app
+from openhaven.cli.worker_commands import worker
 
 app = typer.Typer(
     name="openhaven",
@@ -70,6 +71,7 @@ app.add_typer(account_app, name="account")
 app.add_typer(token_app, name="token")
 app.add_typer(transparency_app, name="transparency")
 app.add_typer(register_app, name="register")
+app.command()(worker)
 
 
 def main() -> None:

@@ -82,9 +82,11 @@ class Worker:
                        for slot in range(self.concurrency)]
             for thread in threads:
                 thread.start()
-            while not self.stopping.wait(self.poll_seconds):
-                self._beat()
-            self._beat()
+            try:
+                while not self.stopping.wait(self.poll_seconds):
+                    self._beat()
+            except KeyboardInterrupt:
+                self.stop()
             for thread in threads:
                 thread.join()
         finally:
@@ -95,12 +97,11 @@ class Worker:
         self.stopping.set()
 
     def run_job(self, job_id: int) -> JobReport:
-        """Run one particular queued job now (``job run`` when no worker is running)."""
-        self._register()
-        try:
-            return self._run(job_id) or self._report(job_id)
-        finally:
-            self._beat(stopped=True)
+        """Run one particular queued job now (``job run`` when no worker is running).
+
+        Not registered as a worker: it takes no other job, so nobody should wait for it.
+        """
+        return self._run(job_id) or self._report(job_id)
 
     # --- inside ---------------------------------------------------------------------
 
