@@ -113,3 +113,21 @@ class ReleaseReview(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
 
     request: Mapped[ReleaseRequest] = relationship(back_populates="reviews")
+
+
+class ReleaseTable(Base):
+    """A requested table in comparable form (published cells, margins, definition).
+
+    Kept for every table item so that later requests of the same project can be checked
+    for differencing against it once it is released: never record-level data, only what
+    the table publishes (see ``comparable_tables``).
+    """
+
+    __tablename__ = "release_tables"
+    __table_args__ = (UniqueConstraint("item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("release_items.id"), nullable=False)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False, index=True)
+    universe: Mapped[str] = mapped_column(String(200), nullable=False)
+    definition: Mapped[Any] = mapped_column(JSONText, nullable=False)
