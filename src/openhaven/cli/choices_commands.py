@@ -16,6 +16,7 @@ from openhaven.cli.context import (
     JsonOption,
     error_log,
     governance_session,
+    haven_command,
     open_haven,
     resolve_home,
 )
@@ -52,11 +53,9 @@ def _record(
     ctx: typer.Context, home: Path | None, as_json: bool, *, opt_out: bool, nhs_number: str,
     choice: str | None, acting_as: str, channel: str, recorded_by: str, effective: str | None,
 ) -> None:
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.choices.recording import set_choice
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             confirmation = set_choice(
                 session, haven, nhs_number=nhs_number, choice=choice, opt_out=opt_out,
@@ -117,11 +116,9 @@ def show_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show a patient's current choices and their history."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.choices.summary import patient_choices
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             summary = patient_choices(session, haven, nhs_number)
         if as_json:
@@ -140,11 +137,9 @@ def history_command(
     as_json: JsonOption = False,
 ) -> None:
     """List every event recorded for a patient, in order of effect."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.choices.summary import patient_choices
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             history = patient_choices(session, haven, nhs_number)["history"]
         if as_json:
@@ -167,11 +162,9 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Import choices from a file; a partly bad file changes nothing."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.choices.importing import import_choices_file
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             result = import_choices_file(session, haven, file, imported_by=ACTOR)
         if as_json:
@@ -296,11 +289,9 @@ def ingest_gp_command(
     as_json: JsonOption = False,
 ) -> None:
     """Ingest GP-sourced records, keeping out patients with a Type 1 objection in force."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.choices.type1 import ingest_gp_records
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             result, found = ingest_gp_records(session, haven, list(paths), actor=ACTOR)
         body = {**result.as_dict(), "withheld_by_type1": found.withheld_patients}

@@ -47,6 +47,19 @@ def open_haven(home: Path | None, *, create: bool = True) -> Haven:
     return Haven.open(home, create=create)
 
 
+@contextlib.contextmanager
+def haven_command(ctx: typer.Context, home: Path | None, *, as_json: bool) -> Iterator[Haven]:
+    """The opening every haven command shares: find the haven folder, open the haven, and
+    report any error inside the block in the one error shape (JSON or text, with its exit
+    code; unexpected errors go to the haven's error log under a reference, never as a trace).
+    """
+    from openhaven.cli.rendering import reporting_errors
+
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        yield open_haven(home)
+
+
 def error_log(home: Path | None) -> Path | None:
     try:
         return Haven.open(home, create=False).home / "logs" / "errors.log"

@@ -22,6 +22,7 @@ from openhaven.cli.context import (
     acting_person,
     error_log,
     governance_session,
+    haven_command,
     open_haven,
     resolve_home,
 )
@@ -140,11 +141,9 @@ def add_organisation(
     as_json: JsonOption = False,
 ) -> None:
     """Register an organisation."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance import service as governance
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             organisation = governance.register_organisation(
                 session, haven, name=name, kind=kind, actor="custodian")
@@ -164,12 +163,10 @@ def add_person(
     as_json: JsonOption = False,
 ) -> None:
     """Register a person with one or more roles."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance import repository
         from openhaven.governance import service as governance
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             found = None
             if organisation is not None:
@@ -188,12 +185,10 @@ def add_person(
 @people_app.command("list")
 def list_people(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False) -> None:
     """List people with their roles, current accreditations and access."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance import repository
         from openhaven.governance.access import current_accreditations
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             people: list[dict[str, Any]] = [
                 {"reference": p.reference, "name": p.display_name, "email": p.email,
@@ -245,11 +240,9 @@ def accredit(
 def refresh_access(ctx: typer.Context, home: HomeOption = None,
                    as_json: JsonOption = False) -> None:
     """Record every suspension or restoration of access since the last run (run daily)."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance.access import refresh_access_states
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             changes = refresh_access_states(session, haven)
         _done({"changes": changes}, f"{len(changes)} change(s) recorded", as_json)
@@ -284,12 +277,10 @@ def create_request(
 def submit_request(ctx: typer.Context, reference: Reference, acting: ActingAs,
                    home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Submit the draft; screening runs at once and says what it found."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance import service as governance
         from openhaven.governance.workflow import latest_request
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             person = acting_person(session, acting)
             project = governance.submit_project(session, haven, reference,
@@ -315,11 +306,9 @@ def vote(
     as_json: JsonOption = False,
 ) -> None:
     """A committee member's vote or comment on the request under review."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance import service as governance
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             member = acting_person(session, acting)
             project = governance.cast_vote(session, haven, reference, member=member,
@@ -334,11 +323,9 @@ def vote(
 def conflict(ctx: typer.Context, reference: Reference, acting: ActingAs, reasons: Reasons,
              home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Declare a conflict of interest: the member may no longer vote on the project."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance import service as governance
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             member = acting_person(session, acting)
             governance.declare_conflict(session, haven, reference, member=member,
@@ -377,12 +364,10 @@ def revise(
 @request_app.command("queue")
 def queue(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False) -> None:
     """The committee's review queue, oldest first."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance.views import queue_entry
         from openhaven.governance.workflow import review_queue
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             entries = [queue_entry(record) for record in review_queue(session)]
         if as_json:
@@ -399,11 +384,9 @@ def queue(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = Fal
 def show_request(ctx: typer.Context, reference: Reference, home: HomeOption = None,
                  as_json: JsonOption = False) -> None:
     """A request's versions, screening, votes and transitions."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance.views import request_detail
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             body = request_detail(session, reference)
         if as_json:
@@ -455,11 +438,9 @@ def _decide_project(
     decide: Callable[[Any, Any, Any], Any],
 ) -> None:
     """Run one decision on a project (``decide(governance, session, haven)``), report status."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance import service as governance
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             project = decide(governance, session, haven)
             body = {"reference": reference, "status": str(project.status)}

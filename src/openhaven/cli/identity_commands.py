@@ -21,6 +21,7 @@ from openhaven.cli.context import (
     JsonOption,
     error_log,
     governance_session,
+    haven_command,
     open_haven,
     resolve_home,
 )
@@ -92,11 +93,9 @@ def create(
 def list_accounts(ctx: typer.Context, home: HomeOption = None,
                   as_json: JsonOption = False) -> None:
     """List accounts: person, roles, second factor, disabled."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.identity import accounts
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             rows: list[dict[str, Any]] = [
                 {"person": a.reference, "email": a.person.email,
@@ -137,11 +136,9 @@ def set_password(ctx: typer.Context, email: EmailArgument, password_stdin: Passw
 def reset_totp(ctx: typer.Context, email: EmailArgument, home: HomeOption = None,
                as_json: JsonOption = False) -> None:
     """Give the account a new TOTP seed (printed once); old recovery codes stop working."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.identity import accounts
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             account = accounts.get_account(session, email)
             secret = accounts.reset_totp(session, haven, account, actor=ACTOR)
@@ -154,11 +151,9 @@ def reset_totp(ctx: typer.Context, email: EmailArgument, home: HomeOption = None
 def disable(ctx: typer.Context, email: EmailArgument, home: HomeOption = None,
             as_json: JsonOption = False) -> None:
     """Disable an account: its sessions end and its API tokens are revoked."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.identity import accounts
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             account = accounts.get_account(session, email)
             accounts.disable_account(session, haven, account, actor=ACTOR)
@@ -175,13 +170,11 @@ def set_roles(
     as_json: JsonOption = False,
 ) -> None:
     """Replace a person's roles (the change is written to the audit log)."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.core.errors import NotFound
         from openhaven.governance import service as governance
         from openhaven.identity import accounts
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             person = governance.find_person_by_email(session, email)
             if person is None:
@@ -204,11 +197,9 @@ def issue(
     as_json: JsonOption = False,
 ) -> None:
     """Issue an API token for a person's account; it is printed once."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.identity import accounts, api_tokens
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             account = accounts.get_account(session, email)
             issued = api_tokens.issue_token(session, haven, account, label=label, scope=scope,
@@ -226,11 +217,9 @@ def list_tokens(
     as_json: JsonOption = False,
 ) -> None:
     """List API tokens (never the tokens themselves)."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.identity import accounts, api_tokens
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             owner = accounts.get_account(session, email) if email else None
             rows = [api_tokens.token_summary(t) for t in api_tokens.list_tokens(session, owner)]
@@ -253,11 +242,9 @@ def revoke(
     as_json: JsonOption = False,
 ) -> None:
     """Revoke an API token at once."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.identity import api_tokens
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             record = api_tokens.revoke_token(session, haven, token_id, actor=ACTOR)
             result = api_tokens.token_summary(record)

@@ -20,6 +20,7 @@ from openhaven.cli.context import (
     acting_person,
     error_log,
     governance_session,
+    haven_command,
     open_haven,
     resolve_home,
 )
@@ -40,11 +41,9 @@ extract_app = typer.Typer(help="Project extracts: provisioned, de-identified dat
 @project_app.command("list")
 def list_projects(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False) -> None:
     """List every project with its reference and status."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance import service as governance
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             projects = [governance.project_summary(p) for p in governance.list_projects(session)]
         if as_json:
@@ -65,11 +64,9 @@ def show_project(
     as_json: JsonOption = False,
 ) -> None:
     """Show one project."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.governance import service as governance
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             summary = governance.project_summary(governance.get_project(session, reference))
         if as_json:
@@ -87,11 +84,9 @@ def provision(
     as_json: JsonOption = False,
 ) -> None:
     """Provision the next version of an approved project's extract (custodian)."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.provisioning.service import provision_extract
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             report = provision_extract(session, haven, reference, actor="custodian")
         if as_json:

@@ -14,12 +14,10 @@ import typer
 from openhaven.cli.context import (
     HomeOption,
     JsonOption,
-    error_log,
     governance_session,
-    open_haven,
-    resolve_home,
+    haven_command,
 )
-from openhaven.cli.rendering import console, emit_json, reporting_errors
+from openhaven.cli.rendering import console, emit_json
 
 ACTOR = "custodian"
 ReasonOption = Annotated[
@@ -37,11 +35,9 @@ def reidentify(
     as_json: JsonOption = False,
 ) -> None:
     """Re-identify a project pseudonym to its NHS number (custodian only; recorded)."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.provisioning.key_epochs import reidentify as reidentify_pseudonym
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             found = reidentify_pseudonym(session, haven, reference, pseudonym, actor=ACTOR,
                                          reason=reason)
@@ -66,11 +62,9 @@ def rotate_key(
     as_json: JsonOption = False,
 ) -> None:
     """Rotate a project's pseudonymisation key: later extracts get new pseudonyms."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.provisioning.key_epochs import rotate_key as rotate
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             epoch = rotate(session, haven, reference, actor=ACTOR, reason=reason)
         if as_json:

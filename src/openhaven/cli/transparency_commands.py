@@ -20,6 +20,7 @@ from openhaven.cli.context import (
     JsonOption,
     error_log,
     governance_session,
+    haven_command,
     open_haven,
     resolve_home,
 )
@@ -47,11 +48,9 @@ def patient(
     as_json: JsonOption = False,
 ) -> None:
     """Which projects' extracts included this patient's record (a request by post or phone)."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.transparency.patient_uses import data_uses_for_patient
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             found = data_uses_for_patient(session, haven, nhs_number, actor=actor,
                                           channel="custodian-request")
@@ -82,11 +81,9 @@ def link(
     as_json: JsonOption = False,
 ) -> None:
     """Link an account to the NHS number of its holder, whose identity staff verified."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.transparency.patient_links import link_patient
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             found = link_patient(session, haven, account_id, nhs_number, verified_by=verified_by)
             answer = {"account_id": found.account_id, "verified_at": found.verified_at.isoformat()}
