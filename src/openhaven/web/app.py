@@ -30,6 +30,7 @@ from openhaven.web.routes import analysis as analysis_routes
 from openhaven.web.routes import api, identity_api, identity_oidc, identity_pages, pages
 from openhaven.web.routes import choices as choices_routes
 from openhaven.web.routes import governance as governance_routes
+from openhaven.web.routes import jobs_pages as jobs_page_routes
 from openhaven.web.routes import my_choices as my_choices_routes
 from openhaven.web.routes import transparency as transparency_routes
 from openhaven.web.security_headers import SecurityHeaders
@@ -39,7 +40,8 @@ ROUTERS = (pages.router, api.router, identity_pages.router, identity_api.router,
            identity_oidc.router, governance_routes.router, governance_routes.pages,
            choices_routes.router, choices_routes.pages,
            airlock_routes.router, airlock_routes.pages, transparency_routes.router,
-           analysis_routes.router, my_choices_routes.router, my_choices_routes.pages)
+           analysis_routes.router, my_choices_routes.router, my_choices_routes.pages,
+           jobs_page_routes.pages)
 
 
 def create_app(haven: Haven) -> FastAPI:
