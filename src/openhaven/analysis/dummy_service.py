@@ -59,6 +59,32 @@ def project_dummy_data(
     return report
 
 
+def project_schema(session: Session, reference: str) -> dict[str, list[dict[str, str]]]:
+    """The extract's schema, table by table: each column's name, type and transformation.
+
+    Read from the dataset specification alone (no extract is opened), so it may be shown
+    to the project's team anywhere.
+    """
+    project = governance.get_project(session, reference)
+    specification = DatasetSpecification.from_dict(_as_mapping(project.dataset_specification))
+    return {table: [{"name": c.name, "type": c.type.value, "transformation": c.transformation}
+                    for c in columns]
+            for table, columns in extract_schema(specification).items()}
+
+
+def tables_as_csv(folder: Path) -> list[Path]:
+    """Write each dummy table (``tables/*.parquet``) beside itself as CSV; the CSV paths."""
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    written = []
+    for parquet in sorted((folder / "tables").glob("*.parquet")):
+        target = parquet.with_suffix(".csv")
+        pa_csv.write_csv(pq.read_table(parquet), target)
+        written.append(target)
+    return written
+
+
 def _as_mapping(stored: Any) -> dict[str, Any]:
     if isinstance(stored, str):
         decoded: dict[str, Any] = json.loads(stored)
