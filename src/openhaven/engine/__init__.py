@@ -5,5 +5,6 @@ here; nothing else in the project imports duckdb. See docs/decisions/0002-engine
 """
 
 from openhaven.engine.duckdb_session import DataSession, open_session
+from openhaven.engine.functions import register_scalar_function, registered_functions
 
-__all__ = ["DataSession", "open_session"]
+__all__ = ["DataSession", "open_session", "register_scalar_function", "registered_functions"]

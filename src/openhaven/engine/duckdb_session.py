@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from openhaven.core.errors import ConfigurationError, OpenHavenError
+from openhaven.engine.functions import install_functions
 
 
 class DataSession:
@@ -92,6 +93,7 @@ def open_session(path: Path | None, *, read_only: bool = False) -> Iterator[Data
         raise ConfigurationError(
             "The data store is busy or unreadable (is another OpenHaven process using it?)"
         ) from None
+    install_functions(connection)
     session = DataSession(connection)
     try:
         yield session

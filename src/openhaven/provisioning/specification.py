@@ -6,7 +6,9 @@ cohort (``cohort``: condition codes, an age range at the cut-off, an onset date 
 privacy model the extract must meet (``privacy``: quasi-identifiers, k, and optionally l or t
 for a sensitive attribute, and how outliers may be suppressed). It is validated against the
 record model before anything runs, and direct identifiers or free text may only be kept when
-the project is approved for identifiable data.
+the project is approved for identifiable data. Free text may be de-identified
+(``deidentify_text``) only when the specification says ``free_text: deidentified`` — an
+allowance the committee approves with the request; by default notes are dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openhaven.core.errors import InvalidInput, Location, SafeguardRefused
+from openhaven.provisioning import text_operator
 from openhaven.provisioning.transformations import (
     get_transformation,
     render_column,
@@ -26,6 +29,8 @@ from openhaven.records.schema import TABLES_BY_NAME, Identifiability
 
 IDENTIFIABLE_LEVEL = "identifiable"
 SUPPRESSION_KINDS = ("none", "record", "cell")
+#: what free text the approval allows: none (dropped) or de-identified by deidentify_text
+FREE_TEXT_ALLOWANCES = ("none", "deidentified")
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class DatasetSpecification:
     tables: Mapping[str, Mapping[str, str]]
     cohort: CohortCriteria = field(default_factory=CohortCriteria)
     privacy: PrivacyRequirement | None = None
+    #: free text allowed in the extract: "none" or "deidentified" (see FREE_TEXT_ALLOWANCES)
+    free_text: str = "none"
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> DatasetSpecification:
@@ -80,18 +87,30 @@ class DatasetSpecification:
         parsed: dict[str, dict[str, str]] = {}
         for table_name, columns in tables.items():
             parsed[str(table_name)] = _parse_table(str(table_name), columns)
+        free_text = raw.get("free_text")
+        if free_text is None:
+            free_text = "none"
+        if free_text not in FREE_TEXT_ALLOWANCES:
+            raise InvalidInput(
+                f"free_text must be one of: {', '.join(FREE_TEXT_ALLOWANCES)}",
+                Location(field="free_text"),
+            )
         specification = cls(
             parsed,
             _parse_cohort(raw.get("cohort")),
             _parse_privacy(raw.get("privacy")),
+            str(free_text),
         )
         if specification.privacy is not None:
             _check_privacy_columns(specification)
+        _check_text_date_shift(parsed)
         return specification
 
     def as_dict(self) -> dict[str, Any]:
         """The specification as ``from_dict`` reads it (cohort and privacy only when set)."""
         out: dict[str, Any] = {"tables": {t: dict(c) for t, c in self.tables.items()}}
+        if self.free_text != "none":
+            out["free_text"] = self.free_text
         cohort = self.cohort
         if not cohort.is_everyone:
             out["cohort"] = {
@@ -126,13 +145,21 @@ class DatasetSpecification:
         return names
 
     def check_identifiability(self, approved_level: str) -> None:
-        """Refuse direct identifiers or free text kept for a project not approved for them."""
-        if approved_level == IDENTIFIABLE_LEVEL:
-            return
+        """Refuse direct identifiers or free text kept for a project not approved for them,
+        and de-identified free text unless the approval allows it (``free_text``)."""
         for table_name, columns in self.tables.items():
             spec = TABLES_BY_NAME[table_name]
             for column_name, operator in columns.items():
                 marked = spec.column(column_name).identifiability
+                if (split_operator(operator)[0] == text_operator.OPERATOR
+                        and self.free_text != "deidentified"):
+                    raise SafeguardRefused(
+                        f"{table_name}.{column_name}: de-identified free text needs an "
+                        "approval that allows it (free_text: deidentified)",
+                        Location(field=f"tables.{table_name}.{column_name}"),
+                    )
+                if approved_level == IDENTIFIABLE_LEVEL:
+                    continue
                 if split_operator(operator)[0] == "keep" and marked in (
                     Identifiability.DIRECT,
                     Identifiability.FREE_TEXT,
@@ -179,6 +206,26 @@ def _parse_table(table_name: str, columns: Any) -> dict[str, str]:
                 Location(field=where_column),
             )
     return {str(k): str(v) for k, v in columns.items()}
+
+
+def _check_text_date_shift(tables: Mapping[str, Mapping[str, str]]) -> None:
+    """Dates shifted in text must move by the same window as the shifted date columns."""
+    shifts: set[str] = set()
+    texts: list[tuple[str, str]] = []
+    for table_name, columns in tables.items():
+        for column_name, operator in columns.items():
+            name, argument = split_operator(operator)
+            if name == "date_shift":
+                shifts.add(argument or "182")
+            elif name == text_operator.OPERATOR and argument is not None:
+                texts.append((f"tables.{table_name}.{column_name}", argument))
+    for where, argument in texts:
+        if shifts and shifts != {argument}:
+            raise InvalidInput(
+                f"dates in text would move by a different window ({argument} days) from the "
+                f"date columns (date_shift:{'/'.join(sorted(shifts))})",
+                Location(field=where),
+            )
 
 
 def _parse_cohort(raw: Any) -> CohortCriteria:
