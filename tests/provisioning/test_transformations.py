@@ -10,6 +10,7 @@ import pytest
 
 from openhaven.core.errors import InvalidInput
 from openhaven.engine import open_session
+from openhaven.provisioning.reference.tables import install_reference_tables
 from openhaven.provisioning.specification import DatasetSpecification
 from openhaven.provisioning.transformations import (
     PSEUDONYM_COLUMN,
@@ -36,9 +37,16 @@ CASES: list[tuple[str, str, str, Any, str, Any]] = [
     ("patients", "postcode", "postcode_area", "SW1A 1AA", "postcode_area", "SW"),
     ("patients", "postcode", "postcode_area", "ls1 4ap", "postcode_area", "LS"),
     ("patients", "postcode", "postcode_area", None, "postcode_area", None),
+    ("patients", "postcode", "postcode_region", " ls1 4ap", "postcode_region",
+     "Yorkshire and The Humber"),
+    ("patients", "postcode", "postcode_region:code", "CF10 1AA", "postcode_region", "W92000004"),
+    ("patients", "postcode", "postcode_region", "LS1", "postcode_region", None),
     ("conditions", "code", "code_parent", ("icd10", "E11.9"), "code", "E11"),
-    ("conditions", "code", "code_parent", ("icd10", "I10"), "code", "I10"),
-    ("conditions", "code", "code_parent", ("snomed", "44054006"), "code", "44054006"),
+    ("conditions", "code", "code_parent", ("icd10", "I10.X"), "code", "I10"),
+    ("conditions", "code", "code_parent", ("icd10", "I10"), "code", "I10-I15"),
+    ("conditions", "code", "code_parent:2", ("icd10", "E11.9"), "code", "E10-E14"),
+    ("conditions", "code", "code_parent", ("snomed", "44054006"), "code", "73211009"),
+    ("conditions", "code", "code_parent", ("snomed", "123"), "code", None),
     ("observations", "value_numeric", "top_code:100", 250.0, "value_numeric", 100.0),
     ("observations", "value_numeric", "top_code:100", 99.5, "value_numeric", 99.5),
     ("observations", "value_numeric", "bottom_code:0", -3.0, "value_numeric", 0.0),
@@ -59,6 +67,7 @@ def _run(table: str, column: str, operator: str, value: Any, seed: int = 10) -> 
         data["code_system"], value = [value[0]], value[1]
     data[column] = pa.array([value], source_column.type.arrow)
     with open_session(None) as session:
+        install_reference_tables(session)
         session.register("t", pa.table(data))
         session.register("_pseudonyms", pa.table({
             "patient_id": ["p1"], PSEUDONYM_COLUMN: ["abc"],

@@ -81,7 +81,14 @@ class DataSession:
 
 @contextlib.contextmanager
 def open_session(path: Path | None, *, read_only: bool = False) -> Iterator[DataSession]:
-    """Open a session on the DuckDB file at ``path`` (None: an in-memory database)."""
+    """Open a session on the DuckDB file at ``path`` (None: an in-memory database).
+
+    Relative file paths in SQL are looked for first in the folder holding the database file
+    (then, as always, in the working directory): an extract's views name their Parquet files
+    relative to the extract's folder, so the extract still reads after the haven's home, or
+    the extract alone, is moved. Writes (``COPY ... TO``) stay relative to the working
+    directory.
+    """
     try:
         if path is None:
             connection = duckdb.connect(":memory:")
@@ -95,12 +102,19 @@ def open_session(path: Path | None, *, read_only: bool = False) -> Iterator[Data
         ) from None
     install_functions(connection)
     session = DataSession(connection)
+    if path is not None:
+        session.execute(f"SET file_search_path = '{_quote(search_path_for(path))}'")
     try:
         yield session
     except duckdb.Error as exc:
         raise EngineError(f"The data engine refused the operation ({type(exc).__name__}).") from exc
     finally:
         session.close()
+
+
+def search_path_for(database: Path) -> str:
+    """The engine's ``file_search_path`` for a database file: the file's own folder."""
+    return str(database.expanduser().resolve().parent)
 
 
 def _quote(text: str) -> str:

@@ -38,11 +38,15 @@ from openhaven.provisioning.cohort import cohort_sql
 from openhaven.provisioning.privacy_check import PrivacyOutcome, enforce_privacy, measure_risk
 from openhaven.provisioning.pseudonym import membership_digest
 from openhaven.provisioning.pseudonym_parallel import pseudonym_columns
+from openhaven.provisioning.reference.settings import ReferenceFiles
+from openhaven.provisioning.reference.tables import install_reference_tables
 from openhaven.provisioning.specification import DatasetSpecification
 from openhaven.provisioning.transformations import (
+    LOOKUP_OPERATORS,
     PSEUDONYM_COLUMN,
     SHIFT_COLUMN,
     render_column,
+    split_operator,
 )
 from openhaven.records.schema import TABLES_BY_NAME, Identifiability
 
@@ -73,6 +77,9 @@ class ExtractBuild:
     manifest_digest: str = ""
     #: seconds spent in each stage, for benchmarks and operators (no patient data)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    #: "<table>.<column>" -> how many values a reference look-up did not know and so wrote
+    #: as NULL (postcodes with no region, codes with no ancestor at the level asked)
+    generalised_to_null: dict[str, int] = field(default_factory=dict)
 
 
 def build_extract(
@@ -83,8 +90,13 @@ def build_extract(
     project_key: bytes,
     opted_out_nhs_numbers: Sequence[str],
     cut_off: dt.date | None = None,
+    reference: ReferenceFiles | None = None,
 ) -> ExtractBuild:
-    """Write the extract folder ``destination`` atomically and return its counts."""
+    """Write the extract folder ``destination`` atomically and return its counts.
+
+    ``reference`` names the haven's own reference files (postcode regions, SNOMED CT
+    relationships); without it the shipped reference data is used.
+    """
     if destination.exists():
         raise FileExistsError(destination)
     staging = destination.with_name(f".{destination.name}.partial-{os.getpid()}")
@@ -94,7 +106,7 @@ def build_extract(
     reference_date = cut_off or dt.date.today()
     try:
         build = _build_into(record_store, staging, specification, project_key,
-                            opted_out_nhs_numbers, reference_date)
+                            opted_out_nhs_numbers, reference_date, reference)
         staging.rename(destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -112,19 +124,21 @@ def _write_views(folder: Path, table_names: list[str]) -> None:
     """``extract.duckdb``: one view per table over its Parquet file, so each table is
     written once.
 
-    The views name the Parquet files by absolute path in the extract's final folder (the
-    engine resolves relative paths against the reader's working directory, not the
-    database file), so this runs after the staging folder has been renamed into place; it
-    is written under a temporary name and renamed, so readers never see half of it.
+    The views name the Parquet files relative to the extract's folder
+    (``tables/<table>.parquet``), so moving the haven's home, or copying the folder
+    elsewhere, leaves the extract readable. The engine looks for relative paths in the
+    folder of the database file it opened (``openhaven.engine.open_session`` sets DuckDB's
+    ``file_search_path``); a reader using DuckDB directly sets it too (see
+    docs/provisioning.md). The file is written under a temporary name and renamed, so
+    readers never see half of it.
     """
     partial = folder / f".{EXTRACT_FILE}.partial"
     partial.unlink(missing_ok=True)
     with open_session(partial) as session:
         for name in table_names:
-            parquet = (folder / TABLES_FOLDER / f"{name}.parquet").resolve()
+            relative = f"{TABLES_FOLDER}/{name}.parquet"
             session.execute(
-                f"CREATE VIEW {name} AS SELECT * FROM "
-                f"read_parquet('{_sql_text(parquet.as_posix())}')"
+                f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{_sql_text(relative)}')"
             )
     partial.rename(folder / EXTRACT_FILE)
 
@@ -136,6 +150,7 @@ def _build_into(
     project_key: bytes,
     opted_out: Sequence[str],
     reference_date: dt.date,
+    reference: ReferenceFiles | None = None,
 ) -> ExtractBuild:
     clock = _StageClock()
     with open_session(None) as session:
@@ -143,6 +158,10 @@ def _build_into(
         session.execute(f"SET memory_limit = '{ENGINE_MEMORY_LIMIT}'")
         session.execute(f"SET temp_directory = '{_sql_text((folder / '.spill').as_posix())}'")
         session.attach(record_store, "src", read_only=True)
+        lookups = _lookup_columns(specification)
+        if lookups:
+            install_reference_tables(session, reference)
+            clock.lap("reference_data")
         removed = _select_cohort(session, specification, project_key, opted_out, reference_date,
                                  clock)
         privacy: PrivacyOutcome | None = None
@@ -165,6 +184,7 @@ def _build_into(
             clock.lap("privacy_check_and_risk")
         row_counts, hashes = _write_tables(session, folder, specification, reference_date)
         clock.lap("write_tables")
+        unknown = _count_generalised_to_null(session, lookups, reference_date)
         # read who is included only now, so these lists never sit beside the big sorts
         included = session.query(
             f"SELECT {PSEUDONYM_COLUMN}, patient_id FROM _pseudonyms ORDER BY _rank"
@@ -199,6 +219,7 @@ def _build_into(
         privacy=privacy_summary,
         manifest_digest=hashlib.sha256(manifest.encode("utf-8")).hexdigest(),
         stage_seconds=clock.laps,
+        generalised_to_null=unknown,
     )
 
 
@@ -242,6 +263,31 @@ def _select_cohort(
     session.unregister("_cohort_keys")
     clock.lap("pseudonymise")
     return removed
+
+
+def _lookup_columns(specification: DatasetSpecification) -> list[tuple[str, str, str]]:
+    """(table, column, operator) for every column generalised through reference data."""
+    return [(table, column, operator)
+            for table, columns in sorted(specification.tables.items())
+            for column, operator in sorted(columns.items())
+            if isinstance(operator, str) and split_operator(operator)[0] in LOOKUP_OPERATORS]
+
+
+def _count_generalised_to_null(
+    session: DataSession, lookups: list[tuple[str, str, str]], reference_date: dt.date
+) -> dict[str, int]:
+    """How many values of the extract's patients each look-up wrote as NULL from a value
+    that was there: never who, only how many."""
+    counts: dict[str, int] = {}
+    for table, column, operator in lookups:
+        source = TABLES_BY_NAME[table].column(column)
+        rendered = render_column(operator, f"t.{column}", source, reference_date)
+        assert rendered is not None
+        counts[f"{table}.{column}"] = int(session.scalar(
+            f"SELECT count(*) FROM src.{table} t JOIN _pseudonyms USING (patient_id) "
+            f"WHERE t.{column} IS NOT NULL AND ({rendered[1]}) IS NULL"
+        ) or 0)
+    return counts
 
 
 def _tokens(cohort: pa.Table) -> list[bytes]:

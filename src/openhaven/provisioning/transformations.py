@@ -8,6 +8,10 @@ A specification names an operator, optionally with one argument after a colon:
 ``"age_band:10"``, ``"top_code:90"``, ``"date_shift:180"``. The argument is validated when
 the specification is read, so a bad one is refused before any data moves.
 
+Operators that generalise through reference data (``postcode_region``, ``code_parent``)
+render a look-up in a small table the engine session holds
+(``openhaven.provisioning.reference``), so the whole column is one join.
+
 Per-patient values an operator needs (the pseudonym, the keyed date offset) come from the
 cohort table ``_pseudonyms`` joined to every source row; the reference date for ages is the
 extract's cut-off, so a refresh at the same cut-off gives the same ages.
@@ -19,6 +23,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from openhaven.provisioning.reference import ANCESTOR_TABLE, MAX_LEVELS, POSTCODE_TABLE
 from openhaven.records.schema import Column, ColumnType
 
 PSEUDONYM_COLUMN = "pseudonym"
@@ -128,12 +133,48 @@ def _age_band(e: str, c: Column, ctx: RenderContext) -> tuple[str, str]:
     )
 
 
+#: a UK postcode, spaces trimmed and upper-cased: (district)(sector digit)(unit letters)
+_POSTCODE = "^(([A-Z]{1,2})[0-9][A-Z0-9]?) ?[0-9][A-Z]{2}$"
+#: code systems and the hierarchy their codes are looked up in (dm+d identifiers are
+#: SNOMED CT identifiers of the UK Drug Extension)
+HIERARCHY_OF_SYSTEM = {"icd10": "icd10", "snomed": "snomed", "dmd": "snomed"}
+#: operators that turn a value their reference table does not know into NULL, never
+#: passing it through; the extract builder counts those values for the provisioning report
+LOOKUP_OPERATORS = frozenset({"postcode_region", "code_parent"})
+
+
+def _postcode_region(e: str, _c: Column, ctx: RenderContext) -> tuple[str, str]:
+    value = "region_code" if ctx.argument == "code" else "region_name"
+    postcode = f"upper(trim({e}))"
+
+    def lookup(group: int) -> str:
+        key = f"NULLIF(regexp_extract({postcode}, '{_POSTCODE}', {group}), '')"
+        return f"(SELECT r.{value} FROM {POSTCODE_TABLE} r WHERE r.key = {key})"
+
+    # the district's own region when the haven gave a district-level table, else the area's
+    return "postcode_region", f"COALESCE({lookup(1)}, {lookup(2)})"
+
+
 def _code_parent(e: str, _c: Column, ctx: RenderContext) -> tuple[str, str]:
-    # ICD-10 codes keep their three-character category (E11.9 -> E11); codes of systems with
-    # no structure in the code itself are kept as they are (their parents need a terminology).
+    levels = int(ctx.argument or "1")
+    table_alias = e.rpartition(".")[0]
+    system = f"lower(trim({table_alias + '.' if table_alias else ''}code_system))"
+    hierarchy = "CASE " + " ".join(
+        f"WHEN {system} = '{name}' THEN '{tree}'" for name, tree in HIERARCHY_OF_SYSTEM.items()
+    ) + " END"
+    # ICD-10 is looked up without its dot (E11.9 -> E119); SNOMED CT ids as they are
+    key = (f"CASE WHEN {system} = 'icd10' THEN upper(replace(replace(trim({e}), '.', ''), "
+           f"' ', '')) ELSE trim({e}) END")
     return "code", (
-        f"CASE WHEN t.code_system = 'icd10' THEN left(replace({e}, '.', ''), 3) ELSE {e} END"
+        f"(SELECT a.ancestor FROM {ANCESTOR_TABLE} a WHERE a.code_system = {hierarchy} "
+        f"AND a.code = {key} AND a.levels = {levels})"
     )
+
+
+def _region_argument(argument: str | None) -> str | None:
+    if argument is None or argument in ("name", "code"):
+        return None
+    return "takes ':name' (the default, e.g. 'North East') or ':code' (e.g. 'E12000001')"
 
 
 _register("drop", "Left out of the extract.", ALL_TYPES, lambda _e, _c, _x: None)
@@ -185,10 +226,19 @@ _register(
     ),
 )
 _register(
+    "postcode_region",
+    "A UK postcode generalised to its ONS region, or nation outside England, e.g. 'LS1 4AP' "
+    "to 'Yorkshire and The Humber' (':code' gives 'E12000003'; column postcode_region). "
+    "Unknown or malformed postcodes become NULL.",
+    STRINGS, _postcode_region, _region_argument,
+)
+_register(
     "code_parent",
-    "A clinical code generalised to its parent: ICD-10 to its three-character category; "
-    "other systems kept.",
-    STRINGS, _code_parent,
+    f"A clinical code generalised ':N' levels up its hierarchy (default 1, at most "
+    f"{MAX_LEVELS}): ICD-10 by its structure (E11.9 to E11 to block E10-E14 to chapter IV), "
+    "SNOMED CT (and dm+d) by its 'is a' hierarchy. A code with no known ancestor becomes "
+    "NULL.",
+    STRINGS, _code_parent, lambda a: None if a is None else _positive_integer(MAX_LEVELS)(a),
 )
 _register(
     "top_code",
