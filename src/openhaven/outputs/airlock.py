@@ -35,6 +35,14 @@ from openhaven.governance.models import Person, Project, Role
 from openhaven.governance.workflow import get_project
 from openhaven.ledger import record_event
 from openhaven.outputs import repository as outputs
+from openhaven.outputs.airlock_checks import (
+    airlock_profile,
+    differencing_results,
+    item_verdict,
+    released_tables,
+    request_tables,
+    worst,
+)
 from openhaven.outputs.airlock_manifest import file_sha256, sign_manifest, write_manifest
 from openhaven.outputs.airlock_models import (
     FINAL_RELEASE_STATES,
@@ -42,8 +50,16 @@ from openhaven.outputs.airlock_models import (
     ReleaseRequest,
     ReleaseReview,
     ReleaseStatus,
+    ReleaseTable,
     ReviewDecision,
 )
+from openhaven.outputs.comparable_tables import (
+    ComparableTable,
+    comparable_table,
+    is_table_record,
+    read_table_record,
+)
+from openhaven.outputs.controls_verification import verify_controls
 from openhaven.outputs.file_rules import check_output_file
 from openhaven.outputs.models import OutputStatus
 
@@ -70,8 +86,21 @@ def request_release(session: Session, haven: Haven, reference: str, *, requester
         raise InvalidInput("A release request needs at least one item", Location(field="items"))
     project = get_project(session, reference)
     _require_requester(project, requester)
-    prepared = [_prepare(session, haven, project, item, entry)
+    threshold = haven.settings.small_count_threshold
+    prepared = [_prepare(session, haven, project, item, entry, threshold)
                 for entry, item in enumerate(items, start=1)]
+    names = [fields["name"] for fields, _content, _table in prepared]
+    for entry, name in enumerate(names, start=1):
+        if names.index(name) != entry - 1:
+            raise InvalidInput(f"Two items are named {name}; rename one",
+                               Location(entry=entry, file=name))
+    _add_differencing(session, haven, project,
+                      {f["name"]: (f, t) for f, _c, t in prepared if t is not None})
+    for entry, (fields, _content, _table) in enumerate(prepared, start=1):
+        if fields["verdict"] == "fail" and fields["exception_reason"] is None:
+            raise InvalidInput(f"{fields['name']} failed its checks: it can only be released "
+                               "under a written exception (say why it is safe)",
+                               Location(entry=entry, field="exception"))
     now = utc_now()
     request = ReleaseRequest(project_id=project.id, requested_by=requester.id,
                              title=title.strip(), status=ReleaseStatus.SUBMITTED,
@@ -81,7 +110,7 @@ def request_release(session: Session, haven: Haven, reference: str, *, requester
     if folder.exists():  # left by an attempt whose transaction rolled back: not this request's
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    for fields, content in prepared:
+    for fields, content, table in prepared:
         target = folder / fields["name"]
         if isinstance(content, bytes):
             target.write_bytes(content)
@@ -90,7 +119,12 @@ def request_release(session: Session, haven: Haven, reference: str, *, requester
         fields["path"] = str(target.relative_to(haven.home))
         fields["sha256"] = file_sha256(target)
         fields["size"] = target.stat().st_size
-        outputs.add_release_records(session, ReleaseItem(request_id=request.id, **fields))
+        record = ReleaseItem(request_id=request.id, **fields)
+        outputs.add_release_records(session, record)
+        if table is not None:
+            outputs.add_release_records(session, ReleaseTable(
+                item_id=record.id, project_id=project.id, universe=table.universe,
+                definition=table.as_dict()))
     outputs.save_release_changes(session, request)
     record_event(haven, "release.requested", actor=requester.reference, subject=reference,
                  details={"request_id": request.id, "items": len(items),
@@ -173,12 +207,13 @@ def resubmit_release(session: Session, haven: Haven, request_id: int, *, request
         if not text.strip():
             raise InvalidInput("A description cannot be empty", Location(field="descriptions"))
         by_name[name].description = text.strip()
+    project = _project_of(session, request)
+    _reassess(session, haven, project, request)
     _require_exceptions(list(request.items))
     request.status = ReleaseStatus.SUBMITTED
     request.review_round += 1
     request.updated_at = utc_now()
     outputs.save_release_changes(session)
-    project = _project_of(session, request)
     record_event(haven, "release.resubmitted", actor=requester.reference,
                  subject=project.reference,
                  details={"request_id": request.id, "round": request.review_round})
@@ -327,8 +362,10 @@ def _project_of(session: Session, request: ReleaseRequest) -> Project:
 
 
 def _prepare(session: Session, haven: Haven, project: Project, item: ItemRequest,
-             entry: int) -> tuple[dict[str, Any], bytes | Path]:
-    """Check one item and say what to store and which bytes to stage; nothing is written."""
+             entry: int, threshold: int
+             ) -> tuple[dict[str, Any], bytes | Path, ComparableTable | None]:
+    """Check one item and say what to store, which bytes to stage and, for a table, its
+    comparable form; nothing is written."""
     where = Location(entry=entry)
     if not item.description.strip():
         raise InvalidInput("Every item needs a description of what it shows",
@@ -348,6 +385,7 @@ def _prepare(session: Session, haven: Haven, project: Project, item: ItemRequest
             "description": item.description.strip(), "verdict": str(output.verdict),
             "checks": output.checks, "exception_reason": reason}
         content: bytes | Path = json.dumps(output.result, sort_keys=True, indent=1).encode()
+        table = None
     else:
         assert item.path is not None
         path = _inside_project(haven, project, item.path, entry)
@@ -360,11 +398,66 @@ def _prepare(session: Session, haven: Haven, project: Project, item: ItemRequest
                                + "; ".join(f.reason for f in check.findings),
                                Location(entry=entry, file=path.name))
         content = path
-    if fields["verdict"] == "fail" and reason is None:
-        raise InvalidInput(f"{fields['name']} failed its checks: it can only be released "
-                           "under a written exception (say why it is safe)",
-                           Location(entry=entry, field="exception"))
-    return fields, content
+        table = _table_of_file(path, fields, threshold)
+    return fields, content, table
+
+
+def _table_of_file(path: Path, fields: dict[str, Any], threshold: int) -> ComparableTable | None:
+    """A job's table written by ``helpers.save_table``: verify its controls, keep its form."""
+    if path.suffix.lower() != ".json" or fields["checks"].get("findings"):
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    if not is_table_record(document):
+        return None
+    controlled, universe = read_table_record(document, path.name)
+    fields["checks"]["controls"] = verify_controls(controlled, threshold=threshold)
+    fields["verdict"] = item_verdict(fields["verdict"], fields["checks"])
+    return comparable_table(controlled, label=path.name, universe=universe)
+
+
+def _add_differencing(session: Session, haven: Haven, project: Project,
+                      tables: dict[str, tuple[dict[str, Any], ComparableTable]]) -> None:
+    """Put each table's differencing result in its checks and fold it into its verdict."""
+    if not tables:
+        return
+    results = differencing_results([t for _f, t in tables.values()],
+                                   released_tables(session, project.id),
+                                   airlock_profile(haven), haven.settings.small_count_threshold)
+    for name, (fields, _table) in tables.items():
+        fields["checks"] = {**fields["checks"], "differencing": results[name]}
+        fields["verdict"] = item_verdict(fields["verdict"], fields["checks"])
+
+
+def _base_verdict(session: Session, item: ReleaseItem) -> str:
+    if item.output_id is not None:
+        return str(outputs.get_output(session, item.output_id).verdict)
+    checks = item.checks if isinstance(item.checks, dict) else {}
+    return str(checks.get("verdict", item.verdict))
+
+
+def _reassess(session: Session, haven: Haven, project: Project,
+              request: ReleaseRequest) -> list[str]:
+    """Differencing again against what is released now; the items whose verdict worsened."""
+    mine = request_tables(session, project.id, request.id)
+    if not mine:
+        return []
+    results = differencing_results(mine, released_tables(session, project.id),
+                                   airlock_profile(haven), haven.settings.small_count_threshold)
+    worsened = []
+    for item in request.items:
+        if item.name not in results:
+            continue
+        checks = {**item.checks, "differencing": results[item.name]}
+        verdict = item_verdict(_base_verdict(session, item), checks)
+        if worst(verdict, item.verdict) != item.verdict:
+            worsened.append(item.name)
+        item.checks = checks
+        item.verdict = verdict
+    outputs.save_release_changes(session)
+    return worsened
 
 
 def _inside_project(haven: Haven, project: Project, path: Path, entry: int) -> Path:
@@ -397,6 +490,13 @@ def _decide(session: Session, haven: Haven, request: ReleaseRequest, project: Pr
         request.status = ReleaseStatus.REJECTED
     elif ReviewDecision.RETURN in decisions:
         request.status = ReleaseStatus.RETURNED
+    elif worsened := _reassess(session, haven, project, request):
+        # Another release since the request changed what these tables reveal: the checkers
+        # approved something else. Back to the researcher, with the new findings attached.
+        request.status = ReleaseStatus.RETURNED
+        record_event(haven, "release.rechecked", actor="system", subject=project.reference,
+                     details={"request_id": request.id, "round": request.review_round,
+                              "items_worsened": len(worsened)})
     else:
         _release(session, haven, request, project, votes)
     outputs.save_release_changes(session)

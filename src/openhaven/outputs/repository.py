@@ -92,3 +92,24 @@ def release_requests(session: Session, *, project_id: int | None = None,
     if status is not None:
         statement = statement.where(ReleaseRequest.status == status)
     return list(session.scalars(statement))
+
+
+def release_tables(session: Session, *, project_id: int, released_only: bool = False,
+                   request_id: int | None = None) -> list[tuple[Any, Any]]:
+    """(table, item) pairs of a project's requested tables, oldest first.
+
+    ``released_only``: only tables whose request was released; ``request_id``: only that
+    request's tables.
+    """
+    from openhaven.outputs.airlock_models import ReleaseItem, ReleaseRequest, ReleaseTable
+
+    statement = (select(ReleaseTable, ReleaseItem)
+                 .join(ReleaseItem, ReleaseTable.item_id == ReleaseItem.id)
+                 .join(ReleaseRequest, ReleaseItem.request_id == ReleaseRequest.id)
+                 .where(ReleaseTable.project_id == project_id)
+                 .order_by(ReleaseTable.id))
+    if released_only:
+        statement = statement.where(ReleaseRequest.status == "released")
+    if request_id is not None:
+        statement = statement.where(ReleaseItem.request_id == request_id)
+    return [(row[0], row[1]) for row in session.execute(statement)]
