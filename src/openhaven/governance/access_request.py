@@ -10,6 +10,9 @@ privacy model — so what is approved is exactly what provisioning will build.
 ``data.cohort`` is either a sentence describing the cohort (for the committee to read) or a
 mapping of criteria (``conditions``, ``age``, ``onset``, as the specification reads them)
 with an optional ``description``; ``data.privacy`` is the specification's privacy block.
+``data.free_text`` is the allowance for free text: ``none`` (the default: notes are dropped)
+or ``deidentified`` (notes may be provisioned through ``deidentify_text``); the committee
+sees it on the request and approves it with the rest.
 """
 
 from __future__ import annotations
@@ -78,6 +81,8 @@ class DataWanted:
     date_to: date | None = None
     criteria: CohortCriteria = field(default_factory=CohortCriteria)
     privacy: PrivacyRequirement | None = None
+    #: free text the request asks for: "none" or "deidentified"
+    free_text: str = "none"
 
     def fields(self) -> list[tuple[str, str, str]]:
         """Every (table, column, transformation) asked for."""
@@ -136,7 +141,8 @@ class AccessRequest:
     def dataset_specification(self) -> DatasetSpecification:
         """What provisioning will build from this request's data section."""
         return DatasetSpecification(
-            tables=self.data.tables, cohort=self.data.criteria, privacy=self.data.privacy
+            tables=self.data.tables, cohort=self.data.criteria, privacy=self.data.privacy,
+            free_text=self.data.free_text,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -155,6 +161,8 @@ class AccessRequest:
         }
         if "privacy" in specification:
             data["privacy"] = specification["privacy"]
+        if "free_text" in specification:
+            data["free_text"] = specification["free_text"]
         return {
             "title": self.title,
             "lay_summary": self.lay_summary,
@@ -264,7 +272,8 @@ class _Reader:
         description, criteria = self.cohort(raw)
         try:
             specification = DatasetSpecification.from_dict(
-                {"tables": raw.get("tables"), "cohort": criteria, "privacy": raw.get("privacy")}
+                {"tables": raw.get("tables"), "cohort": criteria, "privacy": raw.get("privacy"),
+                 "free_text": raw.get("free_text")}
             )
         except InvalidInput as error:
             where = f"data.{error.location.field}" if error.location and error.location.field \
@@ -293,6 +302,7 @@ class _Reader:
             date_to=date_to,
             criteria=specification.cohort,
             privacy=specification.privacy,
+            free_text=specification.free_text,
         )
 
     def cohort(self, raw: Mapping[str, Any]) -> tuple[str, Mapping[str, Any] | None]:

@@ -179,17 +179,18 @@ def create_project(
     space-separated string. ``legal_basis`` is ``{article6, article9, common_law}`` (a text
     naming them, such as "UK GDPR 6(1)(e) and 9(2)(j); anonymised", is read the same way).
     ``request_details`` holds the rest of the request (public_benefit, declared_uses,
-    ethics_reference, justifications, cohort, privacy, date_from, date_to, duration_days,
-    safeguards_accepted); the whole is checked as an ``AccessRequest``. The specification's
-    ``cohort`` and ``privacy`` blocks (given there or in ``request_details``) reach the
-    project's dataset specification unchanged.
+    ethics_reference, justifications, cohort, privacy, free_text, date_from, date_to,
+    duration_days, safeguards_accepted); the whole is checked as an ``AccessRequest``. The
+    specification's ``cohort``, ``privacy`` and ``free_text`` blocks (given there or in
+    ``request_details``) reach the project's dataset specification unchanged.
     """
     details = dict(request_details or {})
     specification = check.json_object(dict(dataset_specification), "dataset_specification")
-    data: dict[str, Any] = {key: specification[key] for key in ("tables", "cohort", "privacy")
+    data: dict[str, Any] = {key: specification[key]
+                           for key in ("tables", "cohort", "privacy", "free_text")
                            if key in specification}
     data.setdefault("tables", None)
-    for key in ("justifications", "cohort", "privacy", "date_from", "date_to"):
+    for key in ("justifications", "cohort", "privacy", "free_text", "date_from", "date_to"):
         if key in details:
             given = details.pop(key)
             data[key] = _merged_cohort(data, given) if key == "cohort" else given
@@ -241,6 +242,7 @@ def create_project(
             "lead": lead.reference,
             "team": [f"person:{person_id}" for person_id in sorted(seen)],
             "identifiability": request.identifiability,
+            "free_text": request.data.free_text,
             "commercial": request.commercial,
             "purpose_codes": list(request.purpose_codes),
         },
