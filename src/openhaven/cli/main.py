@@ -18,6 +18,7 @@ from openhaven.cli.project_commands import extract_app, project_app, query_app
 from openhaven.cli.provisioning_commands import reidentify, rotate_key
 from openhaven.cli.records_commands import generate, ingest
 from openhaven.cli.release_commands import release_app
+from openhaven.cli.text_commands import text_app
 from openhaven.cli.transparency_commands import register_app, transparency_app
 from openhaven.cli.worker_commands import worker
 
@@ -71,6 +72,7 @@ app.add_typer(account_app, name="account")
 app.add_typer(token_app, name="token")
 app.add_typer(transparency_app, name="transparency")
 app.add_typer(register_app, name="register")
+app.add_typer(text_app, name="text")
 app.command()(worker)
 
 

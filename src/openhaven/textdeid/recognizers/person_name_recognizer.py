@@ -44,6 +44,7 @@ NOT_NAMES = frozenset({
     "Yours", "Seen", "Plan", "Reports", "Presents", "NHS", "DOB", "Tel", "Review", "Advice",
     "Diagnosis", "Background", "Medication", "Address", "Admitted", "Discharged", "Follow",
     "Next", "Outpatient", "Emergency", "Department", "Telephone", "Spoke", "Identity",
+    *TITLES,
 })
 
 _WORD = r"[A-Z][a-z]+(?:[\-'][A-Z][a-z]+)*"
