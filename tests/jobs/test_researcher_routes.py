@@ -25,6 +25,7 @@ from openhaven.web.actions import api_routes
 from openhaven.web.app import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "journey"))
+from job_helpers import run_queued_jobs
 from signing_in import CSRF, sign_in
 
 PREFIX = 10
@@ -58,15 +59,18 @@ def test_no_route_a_researcher_reaches_returns_record_level_data(
     researcher: TestClient, job_haven: Haven, project_reference: str
 ) -> None:
     pseudonyms = _pseudonyms(job_haven, project_reference)
-    ran = researcher.post(f"/api/projects/{project_reference}/jobs", json={
+    queued = researcher.post(f"/api/projects/{project_reference}/jobs", json={
         "script_name": "peek.py",
         "code": "import os, pyarrow.parquet as pq\n"
                 "d = os.path.dirname(os.environ['OPENHAVEN_EXTRACT'])\n"
                 "print(pq.read_table(d + '/tables/patients.parquet').to_pylist()[:20])\n",
     })
+    assert queued.status_code == 202 and queued.json()["state"] == "queued", queued.text
+    assert run_queued_jobs(job_haven) >= 1
+    ran = researcher.get(f"/api/projects/{project_reference}/jobs/{queued.json()['job_id']}")
     queried = researcher.post(f"/api/projects/{project_reference}/queries",
                               json={"name": "by-sex", "group_by": ["sex"]})
-    answers: dict[str, Any] = {"job run": ran, "query run": queried}
+    answers: dict[str, Any] = {"job submit": queued, "job run": ran, "query run": queried}
     values = {"reference": project_reference, "job_id": str(ran.json().get("job_id", 1)),
               "output_id": str(queried.json().get("output_id", 1))}
     for route in api_routes(researcher.app):
