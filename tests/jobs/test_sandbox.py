@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from openhaven.core.haven import Haven
 from openhaven.jobs import sandbox
-from openhaven.jobs.sandbox import SandboxLimits
+from openhaven.jobs.sandbox import SandboxLimits, enforcement
 from openhaven.jobs.service import run_job
 from openhaven.ledger import read_entries
 
@@ -29,6 +29,12 @@ def _run(session: Session, haven: Haven, reference: str, script: Path,
     report = run_job(session, haven, reference, script, actor="researcher-test",
                      limits=SandboxLimits(**{"wall_seconds": 30.0, **limits}))  # type: ignore[arg-type]
     return report.as_dict()
+
+
+def _recorded(haven: Haven, job_id: int | None) -> dict:
+    """The ledger's record of how the job ended."""
+    return next(e.details for e in read_entries(haven, action_prefix="job.failed")
+                if e.details.get("job_id") == job_id)
 
 
 def test_a_job_runs_as_nobody_and_writes_its_outputs(
@@ -114,6 +120,9 @@ def test_a_job_over_its_memory_limit_is_stopped(
                      limits=SandboxLimits(wall_seconds=30, memory_bytes=512 * 1024**2))
     assert report.status == "failed"
     assert "memory limit" in report.reason
+    recorded = _recorded(job_haven, report.job_id)
+    assert recorded["limit"] == "memory limit"
+    assert recorded["enforced_by"] == enforcement()
 
 
 def test_a_log_carrying_pseudonyms_or_rows_is_withheld(
@@ -157,6 +166,7 @@ def test_a_job_writing_too_large_a_file_is_stopped(
                      limits=SandboxLimits(wall_seconds=30, file_bytes=1024 * 1024))
     assert report.status == "failed"
     assert "file size limit" in report.reason
+    assert _recorded(job_haven, report.job_id)["limit"] == "file size limit"
 
 
 def test_a_job_cannot_start_unlimited_processes(
@@ -174,9 +184,11 @@ def test_a_job_cannot_start_unlimited_processes(
                 children.append(pid)
         except OSError as refused:
             print("refused after", len(children), type(refused).__name__)
-            raise SystemExit(3)
+            raise
     """)
     report = run_job(session, job_haven, project_reference, script, actor="researcher-test",
                      limits=SandboxLimits(wall_seconds=30, processes=16))
     assert report.status == "failed"
     assert "refused after" in report.log
+    assert "process limit" in report.reason
+    assert _recorded(job_haven, report.job_id)["limit"] == "process limit"

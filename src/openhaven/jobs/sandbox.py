@@ -81,6 +81,9 @@ class SandboxRun:
             return "time limit"
         if self.out_of_memory:
             return "memory limit"
+        if self.processes_refused or (
+                self.exit_code != 0 and "Resource temporarily unavailable" in self.log):
+            return "process limit"
         if self.exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
             return "CPU limit"
         if self.exit_code in (-signal.SIGKILL, 128 + signal.SIGKILL):
