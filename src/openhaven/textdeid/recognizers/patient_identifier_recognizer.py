@@ -53,7 +53,10 @@ class PatientIdentifierRecognizer(Recognizer):
         lowered = text.lower()
         for value, what in ((patient.given_name, "given name"),
                             (patient.family_name, "family name")):
-            pieces = re.split(r"[\s\-]+", (value or "").strip())
+            whole = (value or "").strip()
+            pieces = re.split(r"[\s\-]+", whole)
+            if "-" in whole:
+                pieces.append(whole)  # "Zanzibar-Okonkwo" as one span as well as its parts
             for piece in pieces:
                 if len(piece) < MIN_NAME_PART and len(pieces) > 1:
                     continue

@@ -28,7 +28,7 @@ RELATIONS = ("wife", "husband", "partner", "son", "daughter", "mother", "father"
 PHRASES = ("seen by", "seen with", "spoke to", "spoke with", "discussed with",
            "accompanied by", "reviewed by", "referred by", "dictated by", "signed", "dear",
            "re:", "patient:", "next of kin:", "nok:", "consultant:", "gp:", "name:",
-           "c/o", "attn:", "from", "to")
+           "c/o", "attn:")
 NOT_PERSON_AFTER = frozenset({
     "Road", "Street", "Lane", "Avenue", "Close", "Drive", "Way", "Crescent", "Gardens",
     "Place", "Terrace", "Grove", "Court", "Green", "Hill", "Park", "Row", "Walk", "Square",
