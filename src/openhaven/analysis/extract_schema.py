@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from openhaven.engine import open_session
+from openhaven.provisioning.reference.tables import install_reference_tables
 from openhaven.provisioning.specification import DatasetSpecification
 from openhaven.provisioning.transformations import PSEUDONYM_COLUMN, render_column
 from openhaven.records.schema import TABLES_BY_NAME, Column, ColumnType
@@ -41,6 +42,7 @@ def extract_schema(
     reference_date = reference_date or dt.date.today()
     schema: dict[str, list[ExtractColumn]] = {}
     with open_session(None) as session:
+        install_reference_tables(session)  # what the look-up operators join against
         session.register("_pseudonyms", pa.table({
             "patient_id": pa.array([], pa.string()), PSEUDONYM_COLUMN: pa.array([], pa.string()),
         }))

@@ -28,6 +28,7 @@ from openhaven.ledger import record_event
 from openhaven.provisioning import repository
 from openhaven.provisioning.extract_builder import build_extract
 from openhaven.provisioning.key_epochs import current_project_key
+from openhaven.provisioning.reference.settings import reference_files
 from openhaven.provisioning.specification import DatasetSpecification
 from openhaven.transparency.membership_store import record_extract_membership
 
@@ -55,6 +56,9 @@ class ProvisioningReport:
     risk: dict[str, Any] = field(default_factory=dict)
     #: SHA-256 of the extract's manifest: equal for byte-identical refreshes
     manifest_digest: str = ""
+    #: "<table>.<column>" -> values a reference look-up (postcode_region, code_parent) did
+    #: not know and wrote as NULL
+    generalised_to_null: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -100,6 +104,7 @@ def provision_extract(
         project_key=key,
         opted_out_nhs_numbers=opted_out,
         cut_off=at.date(),
+        reference=reference_files(haven.home),
     )
     relative = str(build.path.relative_to(haven.home))
     extract = repository.record_extract(
@@ -131,6 +136,7 @@ def provision_extract(
         privacy=build.privacy,
         risk=build.risk,
         manifest_digest=build.manifest_digest,
+        generalised_to_null=build.generalised_to_null,
     )
     details = report.as_dict()
     details.pop("path")

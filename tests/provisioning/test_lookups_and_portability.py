@@ -1,0 +1,77 @@
+"""Through the provisioning service: look-up operators count what they could not place, and
+an extract still reads after the haven's home moves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+from pipeline_fixtures import approved_project, write_population
+from sqlalchemy.orm import Session
+
+from openhaven.analysis.query_spec import AggregateQuery
+from openhaven.analysis.runner import run_query_unsafe
+from openhaven.core.haven import Haven
+from openhaven.engine import open_session
+from openhaven.ledger import read_entries
+from openhaven.provisioning.service import provision_extract
+
+AT = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
+#: ICD-10 codes climb subcategory -> category -> block -> chapter, so three levels up a
+#: subcategory (E11.9) reaches its chapter while a category (I10) has nothing left
+LOOKUPS: dict[str, Any] = {"tables": {
+    "patients": {"patient_id": "pseudonymise", "sex": "keep", "postcode": "postcode_region"},
+    "conditions": {"patient_id": "pseudonymise", "code_system": "keep",
+                   "code": "code_parent:3"},
+}}
+
+
+def _query(path: Path, sql: str) -> list[dict[str, Any]]:
+    with open_session(path, read_only=True) as data:
+        rows: list[dict[str, Any]] = data.query(sql).to_pylist()
+    return rows
+
+
+def test_values_a_look_up_cannot_place_become_null_and_are_counted(
+    session: Session, haven: Haven
+) -> None:
+    store = write_population(haven.paths.record_store)
+    reference = approved_project(session, haven, LOOKUPS, suffix="look").reference
+    report = provision_extract(session, haven, reference, actor="custodian", cut_off=AT)
+    extract = haven.home / report.path
+    source = _query(store, "SELECT code, count(*) AS n FROM conditions GROUP BY code")
+    categories = sum(r["n"] for r in source if "." not in r["code"])
+    written = _query(extract, "SELECT code, count(*) AS n FROM conditions GROUP BY code")
+    assert categories > 0
+    assert {r["code"]: r["n"] for r in written}[None] == categories
+    assert {r["code"] for r in written} - {None} <= {"IV", "X"}  # the chapters of E and J
+    assert report.generalised_to_null == {"conditions.code": categories,
+                                          "patients.postcode": 0}
+    regions = _query(extract, "SELECT DISTINCT postcode_region AS r FROM patients ORDER BY r")
+    assert [r["r"] for r in regions] == ["London", "North West", "Yorkshire and The Humber"]
+    [event] = [e for e in read_entries(haven, action_prefix="extract.provisioned")
+               if e.subject == reference]
+    assert event.details["generalised_to_null"] == report.generalised_to_null
+
+
+def test_an_extract_reads_after_the_havens_home_moves(
+    session: Session, haven: Haven, tmp_path: Path
+) -> None:
+    write_population(haven.paths.record_store)
+    reference = approved_project(session, haven, LOOKUPS, suffix="move").reference
+    report = provision_extract(session, haven, reference, actor="custodian", cut_off=AT)
+    moved = tmp_path / "elsewhere" / "haven"
+    shutil.copytree(haven.home, moved)
+    # nothing is left at the old place for the moved extract to lean on
+    haven.paths.projects.rename(haven.home / "projects-removed")
+    extract = Haven.open(moved).home / report.path
+    assert _query(extract, "SELECT count(*) AS n FROM patients") == [
+        {"n": report.patient_count}]
+    counted = run_query_unsafe(extract, AggregateQuery.from_dict(
+        {"name": "by sex", "group_by": ["sex"]}))
+    assert sum(row[-1] for row in counted.rows) == report.patient_count
+    # a reader outside the haven's engine (a job's own DuckDB) needs the folder as its
+    # search path, as docs/provisioning.md says; the extract's file names no absolute path
+    assert str(haven.home).encode() not in (extract).read_bytes()
