@@ -62,6 +62,9 @@ from openhaven.outputs.comparable_tables import (
 from openhaven.outputs.controls_verification import verify_controls
 from openhaven.outputs.file_rules import check_output_file
 from openhaven.outputs.models import OutputStatus
+from openhaven.outputs.profiles import DisclosureProfile
+from openhaven.outputs.statistics_checks import FORMAT as STATISTICS_FORMAT
+from openhaven.outputs.statistics_checks import check_statistics_record
 
 REVIEWERS_NEEDED = 2
 AIRLOCK_FOLDER = "airlock"
@@ -87,7 +90,8 @@ def request_release(session: Session, haven: Haven, reference: str, *, requester
     project = get_project(session, reference)
     _require_requester(project, requester)
     threshold = haven.settings.small_count_threshold
-    prepared = [_prepare(session, haven, project, item, entry, threshold)
+    profile = airlock_profile(haven)
+    prepared = [_prepare(session, haven, project, item, entry, threshold, profile)
                 for entry, item in enumerate(items, start=1)]
     names = [fields["name"] for fields, _content, _table in prepared]
     for entry, name in enumerate(names, start=1):
@@ -362,7 +366,7 @@ def _project_of(session: Session, request: ReleaseRequest) -> Project:
 
 
 def _prepare(session: Session, haven: Haven, project: Project, item: ItemRequest,
-             entry: int, threshold: int
+             entry: int, threshold: int, profile: DisclosureProfile
              ) -> tuple[dict[str, Any], bytes | Path, ComparableTable | None]:
     """Check one item and say what to store, which bytes to stage and, for a table, its
     comparable form; nothing is written."""
@@ -398,17 +402,26 @@ def _prepare(session: Session, haven: Haven, project: Project, item: ItemRequest
                                + "; ".join(f.reason for f in check.findings),
                                Location(entry=entry, file=path.name))
         content = path
-        table = _table_of_file(path, fields, threshold)
+        table = _table_of_file(path, fields, threshold, profile)
     return fields, content, table
 
 
-def _table_of_file(path: Path, fields: dict[str, Any], threshold: int) -> ComparableTable | None:
-    """A job's table written by ``helpers.save_table``: verify its controls, keep its form."""
+def _table_of_file(path: Path, fields: dict[str, Any], threshold: int,
+                   profile: DisclosureProfile) -> ComparableTable | None:
+    """A job's table (``helpers.save_table``): verify its controls, keep its comparable form.
+
+    A job's models and statistics (``helpers.save_statistics``) are checked here too.
+    """
     if path.suffix.lower() != ".json" or fields["checks"].get("findings"):
         return None
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except ValueError:
+        return None
+    if isinstance(document, dict) and document.get("format") == STATISTICS_FORMAT:
+        fields["checks"]["statistics"] = check_statistics_record(
+            document, path.name, profile, threshold=threshold)
+        fields["verdict"] = worst(fields["verdict"], fields["checks"]["statistics"]["result"])
         return None
     if not is_table_record(document):
         return None

@@ -34,6 +34,7 @@ from openhaven.outputs.crosstab import build_crosstab
 from openhaven.outputs.perturbation import cell_key_counts
 from openhaven.outputs.perturbation_cell_key import PerturbationTable
 from openhaven.outputs.profiles import DisclosureProfile, load_profile
+from openhaven.outputs.statistics_checks import statistics_record
 from openhaven.outputs.table_checks import CheckedCrosstab, check_crosstab
 
 
@@ -88,6 +89,20 @@ def save_table(table: ControlledTable, path: str | Path, *,
     """
     target = Path(path)
     target.write_text(json.dumps(table_record(table, universe=universe), indent=1),
+                      encoding="utf-8")
+    return target
+
+
+def save_statistics(path: str | Path, *, models: Sequence[dict[str, Any]] = (),
+                    statistics: Sequence[dict[str, Any]] = ()) -> Path:
+    """Write fitted models and summary statistics as the airlock reads them.
+
+    ``models``: ``{"model": label, "n_observations": n, "n_parameters": p, ...}`` (the
+    airlock recomputes the residual degrees of freedom); ``statistics``:
+    ``{"statistic": "max", "group": {...}, "n": people, "value": x}``.
+    """
+    target = Path(path)
+    target.write_text(json.dumps(statistics_record(models, statistics), indent=1),
                       encoding="utf-8")
     return target
 

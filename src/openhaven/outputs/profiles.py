@@ -37,6 +37,8 @@ class DisclosureProfile:
     suppression: dict[str, Any] = field(default_factory=dict)
     #: what a differencing finding does to an output's verdict: ``severity`` review or fail
     differencing: dict[str, Any] = field(default_factory=dict)
+    #: limits for fitted models: ``safe_dof_threshold``, ``max_parameter_ratio``
+    models: dict[str, Any] = field(default_factory=dict)
 
     @property
     def differencing_severity(self) -> str:
@@ -108,4 +110,5 @@ def parse_profile(data: Any, *, source: str) -> DisclosureProfile:
         rounding=rounding,
         suppression=dict(data.get("suppression") or {}),
         differencing=differencing,
+        models=dict(data.get("models") or {}),
     )
