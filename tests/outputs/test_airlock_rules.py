@@ -8,7 +8,7 @@ import pytest
 from airlock_world import AirlockWorld, build_world
 from sqlalchemy.orm import Session
 
-from openhaven.core.errors import PermissionDenied
+from openhaven.core.errors import InvalidInput, PermissionDenied
 from openhaven.core.haven import Haven
 from openhaven.governance.models import Person
 from openhaven.ledger import read_entries
@@ -120,3 +120,16 @@ def test_every_step_is_in_the_ledger(session: Session, haven: Haven, world: Airl
     entries = list(read_entries(haven))[before:]
     assert [e.action for e in entries if e.action.startswith("release.")] == events
     assert all(e.subject == world.project.reference for e in entries)
+
+
+def test_a_jobs_files_become_items_by_name(session: Session, haven: Haven,
+                                           world: AirlockWorld) -> None:
+    world.job_file(haven, "table.csv", "sex,count\nf,40\nm,35\n")
+    world.job_file(haven, "scratch.txt", "not for release")
+    items = airlock.job_output_items(haven, world.project.reference, 1,
+                                     {"table.csv": "Admissions by sex"})
+    made = airlock.request_release(session, haven, world.project.reference,
+                                   requester=world.lead, title="Job 1", items=items)
+    assert [i.name for i in made.items] == ["table.csv"]
+    with pytest.raises(InvalidInput, match="no file"):
+        airlock.job_output_items(haven, world.project.reference, 1, {"other.csv": "x"})

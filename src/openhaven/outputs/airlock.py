@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,28 @@ class ItemRequest:
     output_id: int | None = None
     path: Path | None = None
     exception_reason: str | None = None
+
+
+def job_output_items(haven: Haven, reference: str, job_id: int,
+                     descriptions: Mapping[str, str],
+                     exceptions: Mapping[str, str] | None = None) -> list[ItemRequest]:
+    """Items for the files job ``job_id`` of ``reference`` wrote, named in ``descriptions``.
+
+    ``descriptions`` maps a file's path inside the job's output folder (e.g.
+    ``"table.json"``) to what it shows; only those files are taken. ``exceptions`` gives a
+    written exception for a file expected to fail its checks.
+    """
+    folder = haven.paths.project(reference) / "jobs" / str(job_id) / "output"
+    if not descriptions:
+        raise InvalidInput("Name at least one of the job's files", Location(field="files"))
+    items = []
+    for name, description in descriptions.items():
+        path = folder / name
+        if not path.is_file():
+            raise InvalidInput(f"Job {job_id} wrote no file {name}", Location(file=name))
+        items.append(ItemRequest(description, path=path,
+                                 exception_reason=(exceptions or {}).get(name)))
+    return items
 
 
 def request_release(session: Session, haven: Haven, reference: str, *, requester: Person,
