@@ -18,9 +18,8 @@ from functools import lru_cache
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 SHORT_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
 SHORT_MONTHS["sept"] = 9
-_MONTH = (
-    r"(?P<month>" + "|".join(sorted([*MONTHS, *SHORT_MONTHS], key=len, reverse=True)) + r")\.?"
-)
+#: a word that may be a month; ``_month_number`` decides (faster than a long alternation)
+_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
 _ORDINAL = r"(?:st|nd|rd|th)?"
 
 NUMERIC = re.compile(
@@ -33,9 +32,9 @@ DAY_MONTH_YEAR = re.compile(
     re.IGNORECASE,
 )
 MONTH_DAY_YEAR = re.compile(
-    rf"\b{_MONTH}\s+(?P<day>\d{{1,2}}){_ORDINAL},?\s+(?P<year>\d{{4}})\b", re.IGNORECASE
+    rf"\b{_MONTH}\s+(?P<day>\d{{1,2}}){_ORDINAL},?\s+(?P<year>\d{{4}})\b"
 )
-MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?P<year>\d{{4}})\b", re.IGNORECASE)
+MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?P<year>\d{{4}})\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +58,9 @@ def _year(text: str) -> int:
     return year
 
 
-def _month_number(text: str) -> int:
+def _month_number(text: str) -> int | None:
     key = text.lower().rstrip(".")
-    return MONTHS.get(key) or SHORT_MONTHS[key]
+    return MONTHS.get(key) or SHORT_MONTHS.get(key)
 
 
 def _month_writer(original: str) -> Callable[[int], str]:
@@ -125,6 +124,8 @@ def _dates(text: str) -> Iterator[DateInText]:
         if not free(*match.span()):
             continue
         month = _month_number(match["month"])
+        if month is None:
+            continue
         value = dt.date(int(match["year"]), month, 1)
         write_month = _month_writer(match["month"])
         taken.append(match.span())
@@ -147,8 +148,11 @@ def _date(year: str, month: str, day: str, *, two_digit: bool = False) -> dt.dat
 
 
 def _written(match: re.Match[str]) -> dt.date | None:
+    month = _month_number(match["month"])
+    if month is None:
+        return None
     try:
-        return dt.date(int(match["year"]), _month_number(match["month"]), int(match["day"]))
+        return dt.date(int(match["year"]), month, int(match["day"]))
     except ValueError:
         return None
 

@@ -32,12 +32,15 @@ class PatientIdentifierRecognizer(Recognizer):
         if patient is None:
             return
         yield from self._names(text, patient)
-        if patient.nhs_number:
-            yield from self._digits(text, patient.nhs_number, "NHS_NUMBER",
-                                    "the patient's NHS number")
-        if patient.phone:
-            yield from self._digits(text, patient.phone, "PHONE",
-                                    "the patient's telephone number")
+        if patient.nhs_number or patient.phone:
+            positions = [m.start() for m in _DIGIT.finditer(text)]
+            stream = "".join(text[i] for i in positions)
+            if patient.nhs_number:
+                yield from self._digits(text, positions, stream, patient.nhs_number,
+                                        "NHS_NUMBER", "the patient's NHS number")
+            if patient.phone:
+                yield from self._digits(text, positions, stream, patient.phone, "PHONE",
+                                        "the patient's telephone number")
         if patient.date_of_birth is not None:
             for found in find_dates(text):
                 if found.complete and found.value == patient.date_of_birth:
@@ -65,15 +68,15 @@ class PatientIdentifierRecognizer(Recognizer):
                     yield Finding(start, start + len(piece), "NAME", self.name,
                                   f"record: the patient's {label}", 1.0, True)
 
-    def _digits(self, text: str, value: str, entity: str, what: str) -> Iterator[Finding]:
+    def _digits(self, text: str, positions: list[int], stream: str, value: str, entity: str,
+                what: str) -> Iterator[Finding]:
+        """``value``'s digits in the text's digit stream, with only separators between."""
         digits = re.sub(r"\D", "", value)
         if len(digits) < 6:
             return
         targets = [digits]
         if digits.startswith("0"):
             targets += ["44" + digits[1:], "440" + digits[1:]]  # +44 7700..., +44 (0)7700...
-        positions = [m.start() for m in _DIGIT.finditer(text)]
-        stream = "".join(text[i] for i in positions)
         for target in targets:
             at = stream.find(target)
             while at >= 0:
