@@ -51,13 +51,14 @@ def _jobs_page(request: Request, session: Session, reference: str, message: str 
 @pages.post("/projects/{reference}/jobs", dependencies=[requires(JOB_RUN)])
 async def submit_form(reference: str, request: Request, session: Session = DB,
                       h: Haven = Depends(haven)) -> Response:
-    form = await request.form()
-    upload = form.get("script")
     try:
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            raise InvalidInput("Choose a Python script to upload", Location(field="script"))
-        code = await upload.read(jobs.MAX_SCRIPT_BYTES + 1)
-        job = submit_script(request, session, h, reference, upload.filename, code)
+        async with request.form(max_files=1, max_fields=5) as form:
+            upload = form.get("script")
+            if upload is None or isinstance(upload, str) or not upload.filename:
+                raise InvalidInput("Choose a Python script to upload",
+                                   Location(field="script"))
+            name, code = upload.filename, await upload.read(jobs.MAX_SCRIPT_BYTES + 1)
+        job = submit_script(request, session, h, reference, name, code)
     except OpenHavenError as error:
         session.rollback()
         return _jobs_page(request, session, reference, error.message,
