@@ -32,6 +32,7 @@ from openhaven.web.routes import choices as choices_routes
 from openhaven.web.routes import governance as governance_routes
 from openhaven.web.routes import jobs_pages as jobs_page_routes
 from openhaven.web.routes import my_choices as my_choices_routes
+from openhaven.web.routes import provisioning as provisioning_routes
 from openhaven.web.routes import transparency as transparency_routes
 from openhaven.web.security_headers import SecurityHeaders
 
@@ -41,7 +42,7 @@ ROUTERS = (pages.router, api.router, identity_pages.router, identity_api.router,
            choices_routes.router, choices_routes.pages,
            airlock_routes.router, airlock_routes.pages, transparency_routes.router,
            analysis_routes.router, my_choices_routes.router, my_choices_routes.pages,
-           jobs_page_routes.pages)
+           jobs_page_routes.pages, provisioning_routes.router, provisioning_routes.pages)
 
 
 def create_app(haven: Haven) -> FastAPI:
