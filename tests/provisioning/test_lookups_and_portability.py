@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pipeline_fixtures import approved_project, write_population
 from sqlalchemy.orm import Session
 
@@ -15,8 +16,11 @@ from openhaven.analysis.query_spec import AggregateQuery
 from openhaven.analysis.runner import run_query_unsafe
 from openhaven.core.haven import Haven
 from openhaven.engine import open_session
+from openhaven.jobs.sandbox import SandboxLimits, isolation_problem, run_sandboxed
 from openhaven.ledger import read_entries
+from openhaven.provisioning.extract_builder import build_extract
 from openhaven.provisioning.service import provision_extract
+from openhaven.provisioning.specification import DatasetSpecification
 
 AT = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
 #: ICD-10 codes climb subcategory -> category -> block -> chapter, so three levels up a
@@ -75,3 +79,30 @@ def test_an_extract_reads_after_the_havens_home_moves(
     # a reader outside the haven's engine (a job's own DuckDB) needs the folder as its
     # search path, as docs/provisioning.md says; the extract's file names no absolute path
     assert str(haven.home).encode() not in (extract).read_bytes()
+
+
+def test_a_job_in_the_sandbox_reads_the_views_where_the_extract_is_mounted(
+    tmp_path: Path,
+) -> None:
+    problem = isolation_problem()
+    if problem is not None:
+        pytest.skip(f"no sandbox here: {problem}")
+    store = write_population(tmp_path / "records.duckdb")
+    build = build_extract(store, tmp_path / "v1",
+                          specification=DatasetSpecification.from_dict(LOOKUPS),
+                          project_key=b"k" * 32, opted_out_nhs_numbers=[])
+    script = tmp_path / "count.py"
+    script.write_text(
+        "import os, duckdb\n"
+        "extract = os.environ['OPENHAVEN_EXTRACT']\n"
+        "con = duckdb.connect(extract, read_only=True,\n"
+        "                     config={'file_search_path': os.path.dirname(extract)})\n"
+        "print('patients', con.sql('SELECT count(*) FROM patients').fetchall()[0][0])\n",
+        encoding="utf-8")
+    output, scratch = tmp_path / "output", tmp_path / "scratch"
+    output.mkdir()
+    scratch.mkdir()
+    run = run_sandboxed(script, extract=build.path, output=output, scratch=scratch,
+                        limits=SandboxLimits(wall_seconds=60.0))
+    assert run.exit_code == 0, run.log
+    assert f"patients {build.patient_count}" in run.log
