@@ -1,8 +1,9 @@
-"""docs/analysis.md: its query parses, its script compiles, its commands exist."""
+"""docs/analysis.md: its query parses, its script compiles, its commands and routes exist."""
 
 from __future__ import annotations
 
 import re
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from typer.testing import CliRunner
 
 from openhaven.analysis.query_spec import MEASURES, AggregateQuery
 from openhaven.cli.main import app
+from openhaven.core.haven import Haven
+from openhaven.web.actions import api_routes
+from openhaven.web.app import create_app
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "analysis.md"
 
@@ -37,6 +41,21 @@ def test_every_measure_is_documented() -> None:
 
 def test_the_documented_commands_exist() -> None:
     runner = CliRunner()
+    text = DOC.read_text(encoding="utf-8")
     for command in (["dummy"], ["query", "run"], ["job", "run"], ["job", "list"],
-                    ["job", "show"]):
+                    ["job", "show"], ["job", "submit"], ["job", "cancel"], ["job", "log"],
+                    ["worker"], ["serve"]):
         assert runner.invoke(app, [*command, "--help"]).exit_code == 0, command
+        assert f"openhaven {' '.join(command)}" in text or \
+            f"openhaven --home demo-haven {' '.join(command)}" in text, command
+
+
+def test_the_documented_routes_exist() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    documented = set(re.findall(r"`(?:GET|POST) (/api/projects/\{ref\}[^`? ]*)", text))
+    documented |= set(re.findall(r"`(/projects/\{ref\}/[^`? ]*)`", text))
+    assert len(documented) >= 6
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {r.path.replace("{reference}", "{ref}").replace("{job_id}", "{id}")
+                 for r in api_routes(create_app(Haven.open(Path(folder) / "haven")))}
+    assert documented <= paths, documented - paths
