@@ -15,13 +15,18 @@ import pytest
 from airlock_world import AirlockWorld, build_world
 from sqlalchemy.orm import Session
 
+from openhaven.analysis.query_spec import AggregateQuery
+from openhaven.core.clock import utc_now
 from openhaven.core.errors import InvalidInput
 from openhaven.core.haven import Haven
 from openhaven.ledger import read_entries
 from openhaven.outputs import airlock
+from openhaven.outputs import repository as outputs
 from openhaven.outputs.airlock import ItemRequest
 from openhaven.outputs.airlock_models import ReleaseRequest
 from openhaven.outputs.helpers import crosstab, save_table, suppress
+from openhaven.outputs.service import COMPARABLE_KEY, _comparable
+from openhaven.outputs.small_counts import CheckedTable
 
 
 @pytest.fixture
@@ -207,3 +212,63 @@ def test_a_table_whose_control_record_does_not_hold_fails(
     assert controls["result"] == "fail" and controls["recomputed"] is True
     assert {f["control"] for f in controls["findings"]} == {"primary-suppression", "threshold"}
     assert all(f["cells"] == [[0, 0]] for f in controls["findings"])
+
+
+def query_output(session: Session, world: AirlockWorld, name: str,
+                 population: dict[str, object] | None, counts: dict[str, int | None]) -> int:
+    raw: dict[str, object] = {"name": name, "measure": "count_patients", "group_by": ["sex"],
+                              "reference_date": "2026-01-01"}
+    if population:
+        raw["population"] = population
+    query = AggregateQuery.from_dict(raw)
+    checked = CheckedTable(("sex",), tuple((k, v) for k, v in counts.items()), "pass", {})
+    comparable = _comparable(query, checked, extract_version=1)
+    assert comparable is not None
+    return outputs.record_output(
+        session, project_id=world.project.id, extract_id=None, kind="query", name=name,
+        created_at=utc_now(), result=checked.as_dict(), verdict="pass",
+        checks={"minimum_cell_count": {"suppressed_cells": []}, COMPARABLE_KEY: comparable},
+        status="checked").id
+
+
+def test_query_outputs_are_compared_too(session: Session, haven: Haven,
+                                        world: AirlockWorld) -> None:
+    everyone = query_output(session, world, "everyone", None, {"female": 40, "male": 35})
+    first = airlock.request_release(
+        session, haven, world.project.reference, requester=world.lead, title="All",
+        items=[ItemRequest("Patients by sex", output_id=everyone)])
+    for checker in (world.checker_a, world.checker_b):
+        airlock.review_release(session, haven, first.id, checker=checker, decision="approve")
+    assert COMPARABLE_KEY not in first.items[0].checks  # kept in release_tables instead
+    diagnosed = query_output(session, world, "diagnosed", {
+        "conditions": {"code_system": "snomed", "codes": ["38341003"]}},
+        {"female": 37, "male": 35})
+    same_population = query_output(session, world, "everyone again", None,
+                                   {"female": 40, "male": 35})
+    second = airlock.request_release(
+        session, haven, world.project.reference, requester=world.lead, title="Subgroup",
+        items=[ItemRequest("Diagnosed patients by sex", output_id=diagnosed),
+               ItemRequest("Everyone again", output_id=same_population)])
+    # The subgroup lies inside the released table and inside this request's other table,
+    # three women fewer: both pairs are found; the other table is flagged beside it.
+    flagged, beside = second.items
+    assert flagged.verdict == beside.verdict == "review"
+    finding = flagged.checks["differencing"]["findings"]
+    assert {(f["kind"], tuple(f["cells"][0]["row"])) for f in finding} == {
+        ("difference", ("female",))}
+    assert {f["cells"][0]["table"] for f in finding} == {
+        f"{first.items[0].name} (release {first.id})", beside.name}
+    alone = airlock.request_release(
+        session, haven, world.project.reference, requester=world.lead, title="Again",
+        items=[ItemRequest("Everyone again", output_id=same_population)])
+    assert alone.items[0].verdict == "pass"
+    assert alone.items[0].checks["differencing"]["compared_with"] == [
+        f"{first.items[0].name} (release {first.id})"]
+
+
+def test_only_counts_of_patients_are_kept_comparable() -> None:
+    query = AggregateQuery.from_dict({"name": "mean age", "measure": {"kind": "mean",
+                                                                      "of": "age"},
+                                      "group_by": ["sex"], "reference_date": "2026-01-01"})
+    assert _comparable(query, CheckedTable(("sex",), (("female", 50.5),), "pass", {}), 1) \
+        is None

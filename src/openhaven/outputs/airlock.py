@@ -63,6 +63,7 @@ from openhaven.outputs.controls_verification import verify_controls
 from openhaven.outputs.file_rules import check_output_file
 from openhaven.outputs.models import OutputStatus
 from openhaven.outputs.profiles import DisclosureProfile
+from openhaven.outputs.service import COMPARABLE_KEY
 from openhaven.outputs.statistics_checks import FORMAT as STATISTICS_FORMAT
 from openhaven.outputs.statistics_checks import check_statistics_record
 
@@ -411,7 +412,11 @@ def _prepare(session: Session, haven: Haven, project: Project, item: ItemRequest
             "description": item.description.strip(), "verdict": str(output.verdict),
             "checks": output.checks, "exception_reason": reason}
         content: bytes | Path = json.dumps(output.result, sort_keys=True, indent=1).encode()
-        table = None
+        checks = dict(output.checks) if isinstance(output.checks, dict) else {}
+        stored = checks.pop(COMPARABLE_KEY, None)
+        fields["checks"] = checks
+        table = (ComparableTable.from_dict(fields["name"], stored)
+                 if isinstance(stored, dict) else None)
     else:
         assert item.path is not None
         path = _inside_project(haven, project, item.path, entry)

@@ -26,8 +26,12 @@ from openhaven.governance.models import Person
 from openhaven.governance.policy import load_policy
 from openhaven.ledger import record_event
 from openhaven.outputs import repository
-from openhaven.outputs.small_counts import suppress_small_counts
+from openhaven.outputs.comparable_tables import ComparableTable, TableCell
+from openhaven.outputs.small_counts import CheckedTable, suppress_small_counts
 from openhaven.provisioning import repository as extracts
+
+#: where a count-of-patients output keeps its comparable form (for differencing at release)
+COMPARABLE_KEY = "comparable_table"
 
 
 def run_checked_query(
@@ -56,6 +60,10 @@ def run_checked_query(
         checked = suppress_small_counts(raw, haven.settings.small_count_threshold)
     else:
         checked = check_measure_table(raw, haven.settings.small_count_threshold)
+    stored_checks = dict(checked.checks)
+    comparable = _comparable(query, checked, extract.version)
+    if comparable is not None:
+        stored_checks[COMPARABLE_KEY] = comparable
     output = repository.record_output(
         session,
         project_id=project.id,
@@ -65,7 +73,7 @@ def run_checked_query(
         created_at=utc_now(),
         result=json.dumps(checked.as_dict()),
         verdict=checked.verdict,
-        checks=json.dumps(checked.checks),
+        checks=json.dumps(stored_checks),
         status="checked",
     )
     record_event(
@@ -85,3 +93,27 @@ def run_checked_query(
         },
     )
     return {"output_id": output.id, "project": reference, **checked.as_dict()}
+
+
+def _comparable(query: AggregateQuery, checked: CheckedTable,
+                extract_version: int) -> dict[str, Any] | None:
+    """A count of patients as the airlock compares it with the project's other tables.
+
+    Cells are the published rows (no margins); the population's filters are one opaque
+    condition, so the table relates to others with the same population (or none). Only
+    tables of the same extract version and reference date are compared.
+    """
+    if query.measure_spec.kind != "count_patients":
+        return None
+    population = query.as_dict()["population"]
+    where = ("population matches " + json.dumps(population, sort_keys=True)
+             if population else None)
+    cells = tuple(
+        TableCell((index, 0), tuple(str(g) for g in row[:-1]), (),
+                  tuple((d, str(g)) for d, g in zip(checked.dimensions, row[:-1], strict=True)),
+                  None if row[-1] is None else float(row[-1]), row[-1] is None)
+        for index, row in enumerate(checked.rows))
+    universe = (f"patients: extract v{extract_version}, reference date "
+                f"{query.reference_date.isoformat()}")
+    return ComparableTable("query", universe, where, checked.dimensions, True, 0.0,
+                           cells).as_dict()
