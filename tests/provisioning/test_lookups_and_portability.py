@@ -106,3 +106,17 @@ def test_a_job_in_the_sandbox_reads_the_views_where_the_extract_is_mounted(
                         limits=SandboxLimits(wall_seconds=60.0))
     assert run.exit_code == 0, run.log
     assert f"patients {build.patient_count}" in run.log
+
+
+def test_unplaceable_postcodes_are_counted_whatever_the_table(tmp_path: Path) -> None:
+    store = write_population(tmp_path / "records.duckdb")
+    with open_session(store) as data:
+        data.execute("UPDATE patients SET postcode = 'GY1 1AA' WHERE patient_id IN "
+                     "('p000', 'p001', 'p002')")
+        data.execute("UPDATE patients SET postcode = NULL WHERE patient_id = 'p003'")
+    build = build_extract(store, tmp_path / "v1",
+                          specification=DatasetSpecification.from_dict(LOOKUPS),
+                          project_key=b"k" * 32, opted_out_nhs_numbers=[])
+    assert build.generalised_to_null["patients.postcode"] == 3
+    nulls = _query(build.path, "SELECT count(*) AS n FROM patients WHERE postcode_region IS NULL")
+    assert nulls == [{"n": 4}]  # the three Guernsey postcodes and the one never recorded

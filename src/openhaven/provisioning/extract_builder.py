@@ -184,7 +184,7 @@ def _build_into(
             clock.lap("privacy_check_and_risk")
         row_counts, hashes = _write_tables(session, folder, specification, reference_date)
         clock.lap("write_tables")
-        unknown = _count_generalised_to_null(session, lookups, reference_date)
+        unknown = _count_generalised_to_null(session, folder, lookups, reference_date)
         # read who is included only now, so these lists never sit beside the big sorts
         included = session.query(
             f"SELECT {PSEUDONYM_COLUMN}, patient_id FROM _pseudonyms ORDER BY _rank"
@@ -274,19 +274,34 @@ def _lookup_columns(specification: DatasetSpecification) -> list[tuple[str, str,
 
 
 def _count_generalised_to_null(
-    session: DataSession, lookups: list[tuple[str, str, str]], reference_date: dt.date
+    session: DataSession, folder: Path, lookups: list[tuple[str, str, str]],
+    reference_date: dt.date,
 ) -> dict[str, int]:
     """How many values of the extract's patients each look-up wrote as NULL from a value
-    that was there: never who, only how many."""
+    that was there: never who, only how many.
+
+    Patients (where cell suppression may blank a value too) are counted by looking up again;
+    the large event tables by the NULLs in the written column less the NULLs in the source,
+    so the reference join runs once per table, not twice.
+    """
     counts: dict[str, int] = {}
     for table, column, operator in lookups:
         source = TABLES_BY_NAME[table].column(column)
         rendered = render_column(operator, f"t.{column}", source, reference_date)
         assert rendered is not None
-        counts[f"{table}.{column}"] = int(session.scalar(
-            f"SELECT count(*) FROM src.{table} t JOIN _pseudonyms USING (patient_id) "
-            f"WHERE t.{column} IS NOT NULL AND ({rendered[1]}) IS NULL"
-        ) or 0)
+        cohort_rows = f"FROM src.{table} t JOIN _pseudonyms USING (patient_id)"
+        if table == "patients":
+            unknown = session.scalar(
+                f"SELECT count(*) {cohort_rows} "
+                f"WHERE t.{column} IS NOT NULL AND ({rendered[1]}) IS NULL")
+        else:
+            parquet = _sql_text((folder / TABLES_FOLDER / f"{table}.parquet").as_posix())
+            written = session.scalar(
+                f"SELECT count(*) - count({rendered[0]}) FROM read_parquet('{parquet}')")
+            missing = 0 if not source.nullable else session.scalar(
+                f"SELECT count(*) {cohort_rows} WHERE t.{column} IS NULL")
+            unknown = int(written or 0) - int(missing or 0)
+        counts[f"{table}.{column}"] = int(unknown or 0)
     return counts
 
 
