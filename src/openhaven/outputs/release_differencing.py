@@ -25,7 +25,6 @@ they never state a count.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -154,13 +153,18 @@ def _inside(inner: _Cell, outer: _Cell) -> bool:
 def _nested(cells: list[_Cell], tables: list[ComparableTable], first_new: int,
             threshold: int) -> list[ReleaseRisk]:
     exact = [c for c in cells if c.value is not None and tables[c.table].tolerance == 0]
-    if len(exact) ** 2 > MAX_PAIRS:
+    fresh = [c for c in exact if c.table >= first_new]
+    if 2 * len(fresh) * len(exact) > MAX_PAIRS:
         return [ReleaseRisk("not-checked", (), "too many published cells to compare pairwise;"
                             " review for differencing by hand")]
     risks = []
-    for outer, inner in itertools.permutations(exact, 2):
-        if outer.table == inner.table or max(outer.table, inner.table) < first_new:
+    seen: set[tuple[int, int]] = set()
+    pairs = ((a, b) for new in fresh for other in exact if other.table != new.table
+             for a, b in ((new, other), (other, new)))
+    for outer, inner in pairs:
+        if (id(outer), id(inner)) in seen:  # two new tables meet twice
             continue
+        seen.add((id(outer), id(inner)))
         if outer.facts == inner.facts or not _inside(inner, outer):
             continue
         assert outer.value is not None and inner.value is not None
