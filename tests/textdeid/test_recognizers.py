@@ -101,3 +101,16 @@ def test_a_finding_needs_a_known_entity_and_a_span() -> None:
         Finding(0, 3, "SHOE_SIZE", "x", "y", 1.0)
     with pytest.raises(ValueError):
         Finding(3, 3, "NAME", "x", "y", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Re: Ngozi Zanzibar (NHS 943 476 5919)", ["Ngozi Zanzibar"]),
+        ("Ngozi Zanzibar, 57, NHS 9434765919", ["Ngozi Zanzibar"]),
+        ("Re: Ngozi Zanzibar-Okonkwo\nAddress", ["Ngozi Zanzibar-Okonkwo"]),
+        ("Cambridge University Hospitals NHS Foundation Trust", []),
+    ],
+)
+def test_unknown_names_by_their_place_in_a_letter(text: str, names: list[str]) -> None:
+    assert [t for t, e in _found(text) if e == "NAME"] == names

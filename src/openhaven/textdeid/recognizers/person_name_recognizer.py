@@ -59,6 +59,10 @@ _PHRASE = re.compile(
     rf"(?P<name>{_WORD}(?: {_WORD}){{0,2}})",
     re.IGNORECASE,
 )
+#: two or three capitalised words just before the identifiers a letter puts after a name
+_BEFORE_IDENTIFIERS = re.compile(
+    rf"(?P<name>{_WORD}(?: {_WORD}){{1,2}})(?=\s*[,(]\s*(?:NHS|DOB|D\.O\.B|born|aged|\d{{1,3}},))"
+)
 _SURNAME_FIRST = re.compile(r"\b(?P<family>[A-Z]{2,}(?:[\-'][A-Z]{2,})?),\s+(?P<given>[A-Z][a-z]+)")
 
 
@@ -71,6 +75,7 @@ class PersonNameRecognizer(Recognizer):
         yield from self._titled(text)
         yield from self._related(text, given, family)
         yield from self._surname_first(text, given)
+        yield from self._before_identifiers(text, given, family)
         yield from self._dictionary(text, given, family)
 
     def _titled(self, text: str) -> Iterator[Finding]:
@@ -87,19 +92,31 @@ class PersonNameRecognizer(Recognizer):
         for pattern, kind in ((_RELATION, "relation"), (_PHRASE, "phrase")):
             for match in pattern.finditer(text):
                 words = match["name"]
-                if pattern is _RELATION and not words[0].isupper():
-                    continue
+                if not all(w[0].isupper() for w in words.split()):
+                    continue  # the cue is matched in any case, the name only capitalised
                 span = _name_span(text, match.start("name"), words)
                 if span is None:
                     continue
                 tokens = text[span[0]:span[1]].split()
                 known = any(t in given or t in family for t in tokens)
-                if kind == "phrase" and not known:
-                    continue  # "Dear Colleague", "from Monday": only known names after phrases
+                if kind == "phrase" and not known and len(tokens) < 2:
+                    continue  # "Dear Colleague": one unknown word after a phrase is not a name
                 yield Finding(*span, "NAME", self.name,
                               f"context: {kind} '{match['cue'].lower()}' before a name"
                               + ("; known name" if known else ""),
                               0.9 if known else 0.75, validated=known)
+
+    def _before_identifiers(self, text: str, given: frozenset[str],
+                            family: frozenset[str]) -> Iterator[Finding]:
+        for match in _BEFORE_IDENTIFIERS.finditer(text):
+            span = _name_span(text, match.start("name"), match["name"])
+            if span is None or len(text[span[0]:span[1]].split()) < 2:
+                continue
+            known = any(t in given or t in family for t in text[span[0]:span[1]].split())
+            yield Finding(*span, "NAME", self.name,
+                          "context: capitalised words before an NHS number, date of birth or age"
+                          + ("; known name" if known else ""), 0.9 if known else 0.75,
+                          validated=known)
 
     def _surname_first(self, text: str, given: frozenset[str]) -> Iterator[Finding]:
         for match in _SURNAME_FIRST.finditer(text):
