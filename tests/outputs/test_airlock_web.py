@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from airlock_world import build_world
 from fastapi.testclient import TestClient
@@ -15,6 +17,7 @@ from openhaven.core.database import make_engine, migrate, unit_of_work
 from openhaven.core.haven import Haven
 from openhaven.identity.accounts import create_account
 from openhaven.identity.api_tokens import issue_token
+from openhaven.outputs.helpers import crosstab, save_table, suppress
 from openhaven.web.app import create_app
 
 PASSWORD = "a long test password"
@@ -40,7 +43,7 @@ def site(tmp_path: Path) -> Iterator[dict[str, Any]]:
     engine.dispose()
     with TestClient(create_app(haven)) as client:
         yield {"client": client, "tokens": tokens, "output_id": output_id,
-               "reference": reference, "emails": emails, "app": client.app}
+               "reference": reference, "emails": emails, "app": client.app, "haven": haven}
 
 
 def call(site: dict[str, Any], who: str, method: str, path: str,
@@ -127,3 +130,25 @@ def test_the_pages_take_a_request_through_two_reviews(site: dict[str, Any]) -> N
         assert voted.status_code == 303, voted.text
         assert "Admissions by sex" not in checker.get("/airlock").text
     assert "released" in lead.get(f"/projects/{reference}/releases").text
+
+
+def test_the_queue_shows_the_airlocks_own_checks_with_cells(site: dict[str, Any],
+                                                            tmp_path: Path) -> None:
+    haven: Haven = site["haven"]
+    data = tmp_path / "cohort.parquet"
+    pl.DataFrame({"region": ["north"] * 3 + ["south"] * 60,
+                  "sex": ["f"] * 3 + ["f"] * 25 + ["m"] * 35}).write_parquet(data)
+    folder = haven.paths.project(site["reference"]) / "jobs" / "1" / "output"
+    folder.mkdir(parents=True)
+    table = save_table(suppress(crosstab(data, ["region"], ["sex"])), folder / "t.json")
+    document = json.loads(table.read_text(encoding="utf-8"))
+    document["tables"]["count"][0][0] = 3  # published after all
+    table.write_text(json.dumps(document), encoding="utf-8")
+    made = call(site, "lead", "POST", f"/api/projects/{site['reference']}/releases", {
+        "title": "Regions", "items": [{"path": str(table), "description": "By region",
+                                       "exception": "Reviewed with the team"}]})
+    assert made.status_code == 200, made.text
+    checker, _token = signed_in(site, "checker_a")
+    page = checker.get("/airlock").text
+    assert "controls: fail" in page and "differencing: pass" in page
+    assert "cell 0,0" in page
