@@ -8,6 +8,8 @@ import pytest
 from airlock_world import AirlockWorld, build_world
 from sqlalchemy.orm import Session
 
+from openhaven.analysis.measure_checks import check_measure_table
+from openhaven.analysis.runner import AggregateResult, CellEvidence
 from openhaven.core.errors import InvalidInput
 from openhaven.core.haven import Haven
 from openhaven.outputs import airlock
@@ -85,3 +87,21 @@ def test_the_airlock_recomputes_a_models_degrees_of_freedom(
                                    items=[ItemRequest("A model", path=fine)])
     assert made.items[0].verdict == "pass"
     assert made.items[0].checks["statistics"]["models"] == 1
+
+
+@pytest.mark.parametrize(("measure", "patients", "suppressed"), [
+    ("median", 4, True), ("median", 10, False),
+    ("quantiles", 9, True), ("quantiles", 40, False),
+    ("mean", 3, True), ("mean", 12, False),
+])
+def test_query_medians_and_quantiles_on_small_groups_are_suppressed(
+        measure: str, patients: int, suppressed: bool) -> None:
+    """The query path: every measure stands on the people behind its cell (threshold 10)."""
+    values = tuple(float(40 + k) for k in range(patients))
+    evidence = CellEvidence(patients=patients, n_values=patients, total=sum(values),
+                            largest=tuple(sorted(values, reverse=True)[:2]))
+    result = AggregateResult(("quantile",), (("0.5", 41.0),), measure=measure,
+                             evidence=(evidence,))
+    checked = check_measure_table(result, threshold=10)
+    assert (checked.rows[0][-1] is None) == suppressed
+    assert checked.verdict == ("review" if suppressed else "pass")
