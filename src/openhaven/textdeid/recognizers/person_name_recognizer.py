@@ -50,14 +50,13 @@ NOT_NAMES = frozenset({
 _WORD = r"[A-Z][a-z]+(?:[\-'][A-Z][a-z]+)*"
 _TOKEN = re.compile(rf"\b{_WORD}\b")
 _TITLE = re.compile(rf"\b(?P<cue>{'|'.join(TITLES)})\.?\s+(?P<name>{_WORD}(?: {_WORD}){{0,2}})")
+# the cue in any case (scoped flag), the name only capitalised
 _RELATION = re.compile(
-    rf"\b(?P<cue>{'|'.join(RELATIONS)})(?:'s)?,?\s+(?P<name>{_WORD}(?: {_WORD})?)",
-    re.IGNORECASE,
+    rf"\b(?P<cue>(?i:{'|'.join(RELATIONS)}))(?:'s)?,?\s+(?P<name>{_WORD}(?: {_WORD})?)"
 )
 _PHRASE = re.compile(
-    rf"(?P<cue>(?<![\w])(?:{'|'.join(re.escape(p) for p in PHRASES)}))\s+"
-    rf"(?P<name>{_WORD}(?: {_WORD}){{0,2}})",
-    re.IGNORECASE,
+    rf"(?P<cue>(?<![\w])(?i:{'|'.join(re.escape(p) for p in PHRASES)}))\s+"
+    rf"(?P<name>{_WORD}(?: {_WORD}){{0,2}})"
 )
 #: two or three capitalised words just before the identifiers a letter puts after a name
 _BEFORE_IDENTIFIERS = re.compile(
@@ -92,8 +91,6 @@ class PersonNameRecognizer(Recognizer):
         for pattern, kind in ((_RELATION, "relation"), (_PHRASE, "phrase")):
             for match in pattern.finditer(text):
                 words = match["name"]
-                if not all(w[0].isupper() for w in words.split()):
-                    continue  # the cue is matched in any case, the name only capitalised
                 span = _name_span(text, match.start("name"), words)
                 if span is None:
                     continue
