@@ -161,6 +161,7 @@ def _build_into(
         lookups = _lookup_columns(specification)
         if lookups:
             install_reference_tables(session, reference)
+            _prepare_lookups(session, lookups, reference_date)
             clock.lap("reference_data")
         removed = _select_cohort(session, specification, project_key, opted_out, reference_date,
                                  clock)
@@ -273,6 +274,35 @@ def _lookup_columns(specification: DatasetSpecification) -> list[tuple[str, str,
             if isinstance(operator, str) and split_operator(operator)[0] in LOOKUP_OPERATORS]
 
 
+def _lookup_table(table: str, column: str) -> str:
+    return f"_lookup_{table}_{column}"
+
+
+def _lookup_keys(table: str, column: str) -> list[str]:
+    """The source columns a look-up's value depends on: the column, and the code system
+    beside a code (a code means different things in different systems)."""
+    spec = TABLES_BY_NAME[table]
+    return [column] + (["code_system"] if "code_system" in spec.column_names
+                       and column != "code_system" else [])
+
+
+def _prepare_lookups(session: DataSession, lookups: list[tuple[str, str, str]],
+                     reference_date: dt.date) -> None:
+    """One small table per looked-up column: each distinct source value with the operator's
+    result for it. The table writes then join it like any other table (a hash join on the
+    value), so the reference look-up runs once per distinct value, not once per row."""
+    for table, column, operator in lookups:
+        source = TABLES_BY_NAME[table].column(column)
+        rendered = render_column(operator, f"t.{column}", source, reference_date)
+        assert rendered is not None
+        keys = ", ".join(_lookup_keys(table, column))
+        session.execute(
+            f"CREATE TEMP TABLE {_lookup_table(table, column)} AS "
+            f"SELECT t.*, {rendered[1]} AS _value FROM "
+            f"(SELECT DISTINCT {keys} FROM src.{table} WHERE {column} IS NOT NULL) t"
+        )
+
+
 def _count_generalised_to_null(
     session: DataSession, folder: Path, lookups: list[tuple[str, str, str]],
     reference_date: dt.date,
@@ -280,9 +310,9 @@ def _count_generalised_to_null(
     """How many values of the extract's patients each look-up wrote as NULL from a value
     that was there: never who, only how many.
 
-    Patients (where cell suppression may blank a value too) are counted by looking up again;
-    the large event tables by the NULLs in the written column less the NULLs in the source,
-    so the reference join runs once per table, not twice.
+    Patients (where cell suppression may blank a value too) are counted through the look-up
+    table; the large event tables by the NULLs in the written column less the NULLs in the
+    source, so their rows are not joined a second time.
     """
     counts: dict[str, int] = {}
     for table, column, operator in lookups:
@@ -291,9 +321,12 @@ def _count_generalised_to_null(
         assert rendered is not None
         cohort_rows = f"FROM src.{table} t JOIN _pseudonyms USING (patient_id)"
         if table == "patients":
+            lookup = _lookup_table(table, column)
             unknown = session.scalar(
-                f"SELECT count(*) {cohort_rows} "
-                f"WHERE t.{column} IS NOT NULL AND ({rendered[1]}) IS NULL")
+                f"SELECT count(*) {cohort_rows} JOIN {lookup} ON "
+                + " AND ".join(f"t.{key} = {lookup}.{key}"
+                               for key in _lookup_keys(table, column))
+                + f" WHERE {lookup}._value IS NULL")
         else:
             parquet = _sql_text((folder / TABLES_FOLDER / f"{table}.parquet").as_posix())
             written = session.scalar(
@@ -335,16 +368,24 @@ def _select_sql(table_name: str, specification: DatasetSpecification,
     spec = TABLES_BY_NAME[table_name]
     columns = specification.tables[table_name]
     selected: list[str] = []
+    joins: list[str] = []
     for column in spec.columns:
-        rendered = render_column(columns.get(column.name, "drop"), f"t.{column.name}", column,
-                                 reference_date)
-        if rendered is not None:
-            name, expression = rendered
-            selected.append(f"{expression} AS {name}")
+        operator = columns.get(column.name, "drop")
+        rendered = render_column(operator, f"t.{column.name}", column, reference_date)
+        if rendered is None:
+            continue
+        name, expression = rendered
+        if split_operator(operator)[0] in LOOKUP_OPERATORS:
+            # the operator's result, computed per distinct value by _prepare_lookups
+            lookup = _lookup_table(table_name, column.name)
+            joins.append(f"LEFT JOIN {lookup} ON " + " AND ".join(
+                f"t.{key} = {lookup}.{key}" for key in _lookup_keys(table_name, column.name)))
+            expression = f"{lookup}._value"
+        selected.append(f"{expression} AS {name}")
     # Inner join on the cohort's pseudonyms: rows of patients outside the cohort cannot pass.
     return (
         f"SELECT {', '.join(selected)} "
-        f"FROM src.{table_name} t JOIN _pseudonyms USING (patient_id) "
+        f"FROM src.{table_name} t JOIN _pseudonyms USING (patient_id) {' '.join(joins)} "
         f"ORDER BY _pseudonyms._rank, t.{spec.key}"
     )
 
