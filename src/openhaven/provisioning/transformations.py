@@ -10,7 +10,8 @@ the specification is read, so a bad one is refused before any data moves.
 
 Operators that generalise through reference data (``postcode_region``, ``code_parent``)
 render a look-up in a small table the engine session holds
-(``openhaven.provisioning.reference``), so the whole column is one join.
+(``openhaven.provisioning.reference``); the extract builder evaluates it once per distinct
+source value and joins the result to the rows.
 
 Per-patient values an operator needs (the pseudonym, the keyed date offset) come from the
 cohort table ``_pseudonyms`` joined to every source row; the reference date for ages is the
