@@ -22,7 +22,7 @@ from openhaven.provisioning.pseudonym import patient_token, project_key, pseudon
 from openhaven.web.credentials import CSRF_HEADER
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "identity"))
-from identity_world import World, build_world  # noqa: E402
+from identity_world import World, build_world
 
 REASON = "Safeguarding case 42 referred by the data protection officer"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
