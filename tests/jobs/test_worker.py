@@ -59,7 +59,9 @@ def _state_becomes(engine: Engine, job_id: int, state: JobState) -> None:
             if service.get_job(session, job_id).state is state:
                 return
         time.sleep(0.1)
-    raise AssertionError(f"job {job_id} never became {state.value}")
+    with unit_of_work(engine) as session:
+        job = service.get_job(session, job_id)
+        raise AssertionError(f"job {job_id} is {job.state.value}: {job.reason}")
 
 
 def test_cancelling_a_running_job_kills_its_sandbox_and_records_who(
@@ -139,3 +141,22 @@ def test_job_run_keeps_its_contract_with_no_worker_running(
     assert code == 0, answer
     assert answer["status"] == "succeeded" and answer["outputs"] == []
     assert {"status", "reason", "outputs"} <= set(answer)
+
+
+def test_the_background_worker_serve_starts_runs_jobs_and_stops_cleanly(
+    engine: Engine, job_haven: Haven, project_reference: str, tmp_path: Path
+) -> None:
+    from openhaven.cli.worker_commands import background_worker
+    from openhaven.jobs.worker import worker_running
+
+    with background_worker(job_haven, concurrency=2) as running:
+        running.idle_seconds = 0.2
+        first = _submit(engine, job_haven, project_reference, tmp_path, "print('one')\n")
+        second = _submit(engine, job_haven, project_reference, tmp_path, "print('two')\n")
+        _state_becomes(engine, first, JobState.SUCCEEDED)
+        _state_becomes(engine, second, JobState.SUCCEEDED)
+        with unit_of_work(engine) as session:
+            assert worker_running(session)
+            assert service.get_job(session, first).worker.startswith(running.name)
+    with unit_of_work(engine) as session:
+        assert not worker_running(session), "a stopped worker says so"

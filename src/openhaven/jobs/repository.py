@@ -18,6 +18,20 @@ from openhaven.governance.models import Project
 from openhaven.jobs.models import AnalysisJob, JobState, JobWorker
 
 
+def lock_for_writing(session: Session) -> None:
+    """On SQLite, take the write lock now, before this transaction reads anything.
+
+    SQLite (write-ahead log) cannot turn a transaction that has read into a writer once
+    another connection has committed since: it fails at once with "database is locked"
+    instead of waiting. The queue's transactions read, then write, while workers commit
+    heartbeats every few seconds, so each starts with a write that changes nothing and then
+    waits its turn (the busy timeout) like any writer. PostgreSQL needs nothing.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(JobWorker).where(JobWorker.name.is_(None))
+                        .values(name=JobWorker.name))
+
+
 def add_job(session: Session, job: AnalysisJob) -> AnalysisJob:
     session.add(job)
     session.flush()

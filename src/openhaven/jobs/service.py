@@ -116,6 +116,7 @@ def submit_job(
     person: Person | None = None,
 ) -> AnalysisJob:
     """Check who asks and what, keep the script in the job's folder, record it *queued*."""
+    repository.lock_for_writing(session)
     code = _read_script(script)
     code_hash = hashlib.sha256(code).hexdigest()
     project = governance.get_project(session, reference)
@@ -256,6 +257,7 @@ def cancel_job(session: Session, haven: Haven, job_id: int, *, actor: str) -> An
     request that its worker reads within seconds: it kills the sandbox and records the job
     *cancelled* with who asked and when.
     """
+    repository.lock_for_writing(session)
     job = get_job(session, job_id)
     reference = repository.project_reference(session, job.project_id)
     now = utc_now()

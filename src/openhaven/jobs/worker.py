@@ -19,8 +19,8 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -116,40 +116,47 @@ class Worker:
                 self.stopping.wait(self.idle_seconds)
 
     def _take_one(self, slot: int) -> bool:
-        with self.units() as session:
+        with self._unit() as session:
             service.fail_stale_jobs(session, self.haven, stale_after=self.stale_after)
             waiting = repository.queued_job_ids(session)
         return any(self._run(job_id, slot) is not None for job_id in waiting)
 
     def _run(self, job_id: int, slot: int = 0) -> JobReport | None:
         claimant = f"{self.name}/{slot}"
-        with self.units() as session:
+        with self._unit() as session:
             claimed = service.start_job(session, self.haven, job_id, worker=claimant)
         if claimed is None:
-            with self.units() as session:
+            with self._unit() as session:
                 job = service.get_job(session, job_id)
                 ours = job.worker == claimant
             return self._report(job_id) if ours else None
         run = service.run_claimed(self.haven, claimed, should_stop=lambda: self._poll(
             job_id, claimant), poll_seconds=self.poll_seconds)
-        with self.units() as session:
+        with self._unit() as session:
             return service.finish_job(session, self.haven, claimed, run)
 
     def _poll(self, job_id: int, claimant: str) -> bool:
-        with self.units() as session:
+        with self._unit() as session:
             repository.worker_beat(session, self.name, utc_now())
             return service.poll_job(session, job_id, worker=claimant)
 
     def _report(self, job_id: int) -> JobReport:
-        with self.units() as session:
+        with self._unit() as session:
             return service.report_of(service.get_job(session, job_id))
 
-    def _register(self) -> None:
+    @contextmanager
+    def _unit(self) -> Iterator[Session]:
+        """One unit of work that takes SQLite's write lock first (see ``lock_for_writing``)."""
         with self.units() as session:
+            repository.lock_for_writing(session)
+            yield session
+
+    def _register(self) -> None:
+        with self._unit() as session:
             repository.register_worker(session, self.name, utc_now())
 
     def _beat(self, *, stopped: bool = False) -> None:
-        with self.units() as session:
+        with self._unit() as session:
             repository.worker_beat(session, self.name, utc_now(), stopped=stopped)
 
 
