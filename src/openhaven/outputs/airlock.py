@@ -9,6 +9,9 @@ request that is not yet decided, or resubmit a returned one (a new review round)
 
 An item that failed its disclosure checks may only leave under a written exception: the
 researcher writes why it is safe, and both checkers' approvals must accept it explicitly.
+Tables and models also get the airlock's own checks (``airlock_checks``): their control
+records verified by recomputation, and differencing against every table the project has
+released, at request, at resubmission and again just before release.
 
 On release the bundle's folder gets a manifest signed with the haven's key (see
 ``airlock_manifest``), the query outputs are marked released (the public register lists
@@ -36,12 +39,10 @@ from openhaven.governance.workflow import get_project
 from openhaven.ledger import record_event
 from openhaven.outputs import repository as outputs
 from openhaven.outputs.airlock_checks import (
+    add_differencing,
     airlock_profile,
-    differencing_results,
-    item_verdict,
-    released_tables,
-    request_tables,
-    worst,
+    reassess,
+    table_of_file,
 )
 from openhaven.outputs.airlock_manifest import file_sha256, sign_manifest, write_manifest
 from openhaven.outputs.airlock_models import (
@@ -53,19 +54,11 @@ from openhaven.outputs.airlock_models import (
     ReleaseTable,
     ReviewDecision,
 )
-from openhaven.outputs.comparable_tables import (
-    ComparableTable,
-    comparable_table,
-    is_table_record,
-    read_table_record,
-)
-from openhaven.outputs.controls_verification import verify_controls
+from openhaven.outputs.comparable_tables import ComparableTable
 from openhaven.outputs.file_rules import check_output_file
 from openhaven.outputs.models import OutputStatus
 from openhaven.outputs.profiles import DisclosureProfile
 from openhaven.outputs.service import COMPARABLE_KEY
-from openhaven.outputs.statistics_checks import FORMAT as STATISTICS_FORMAT
-from openhaven.outputs.statistics_checks import check_statistics_record
 
 REVIEWERS_NEEDED = 2
 AIRLOCK_FOLDER = "airlock"
@@ -121,7 +114,7 @@ def request_release(session: Session, haven: Haven, reference: str, *, requester
         if names.index(name) != entry - 1:
             raise InvalidInput(f"Two items are named {name}; rename one",
                                Location(entry=entry, file=name))
-    _add_differencing(session, haven, project,
+    add_differencing(session, haven, project,
                       {f["name"]: (f, t) for f, _c, t in prepared if t is not None})
     for entry, (fields, _content, _table) in enumerate(prepared, start=1):
         if fields["verdict"] == "fail" and fields["exception_reason"] is None:
@@ -235,7 +228,7 @@ def resubmit_release(session: Session, haven: Haven, request_id: int, *, request
             raise InvalidInput("A description cannot be empty", Location(field="descriptions"))
         by_name[name].description = text.strip()
     project = _project_of(session, request)
-    _reassess(session, haven, project, request)
+    reassess(session, haven, project, request)
     _require_exceptions(list(request.items))
     request.status = ReleaseStatus.SUBMITTED
     request.review_round += 1
@@ -429,75 +422,8 @@ def _prepare(session: Session, haven: Haven, project: Project, item: ItemRequest
                                + "; ".join(f.reason for f in check.findings),
                                Location(entry=entry, file=path.name))
         content = path
-        table = _table_of_file(path, fields, threshold, profile)
+        table = table_of_file(path, fields, threshold, profile)
     return fields, content, table
-
-
-def _table_of_file(path: Path, fields: dict[str, Any], threshold: int,
-                   profile: DisclosureProfile) -> ComparableTable | None:
-    """A job's table (``helpers.save_table``): verify its controls, keep its comparable form.
-
-    A job's models and statistics (``helpers.save_statistics``) are checked here too.
-    """
-    if path.suffix.lower() != ".json" or fields["checks"].get("findings"):
-        return None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
-    if isinstance(document, dict) and document.get("format") == STATISTICS_FORMAT:
-        fields["checks"]["statistics"] = check_statistics_record(
-            document, path.name, profile, threshold=threshold)
-        fields["verdict"] = worst(fields["verdict"], fields["checks"]["statistics"]["result"])
-        return None
-    if not is_table_record(document):
-        return None
-    controlled, universe = read_table_record(document, path.name)
-    fields["checks"]["controls"] = verify_controls(controlled, threshold=threshold)
-    fields["verdict"] = item_verdict(fields["verdict"], fields["checks"])
-    return comparable_table(controlled, label=path.name, universe=universe)
-
-
-def _add_differencing(session: Session, haven: Haven, project: Project,
-                      tables: dict[str, tuple[dict[str, Any], ComparableTable]]) -> None:
-    """Put each table's differencing result in its checks and fold it into its verdict."""
-    if not tables:
-        return
-    results = differencing_results([t for _f, t in tables.values()],
-                                   released_tables(session, project.id),
-                                   airlock_profile(haven), haven.settings.small_count_threshold)
-    for name, (fields, _table) in tables.items():
-        fields["checks"] = {**fields["checks"], "differencing": results[name]}
-        fields["verdict"] = item_verdict(fields["verdict"], fields["checks"])
-
-
-def _base_verdict(session: Session, item: ReleaseItem) -> str:
-    if item.output_id is not None:
-        return str(outputs.get_output(session, item.output_id).verdict)
-    checks = item.checks if isinstance(item.checks, dict) else {}
-    return str(checks.get("verdict", item.verdict))
-
-
-def _reassess(session: Session, haven: Haven, project: Project,
-              request: ReleaseRequest) -> list[str]:
-    """Differencing again against what is released now; the items whose verdict worsened."""
-    mine = request_tables(session, project.id, request.id)
-    if not mine:
-        return []
-    results = differencing_results(mine, released_tables(session, project.id),
-                                   airlock_profile(haven), haven.settings.small_count_threshold)
-    worsened = []
-    for item in request.items:
-        if item.name not in results:
-            continue
-        checks = {**item.checks, "differencing": results[item.name]}
-        verdict = item_verdict(_base_verdict(session, item), checks)
-        if worst(verdict, item.verdict) != item.verdict:
-            worsened.append(item.name)
-        item.checks = checks
-        item.verdict = verdict
-    outputs.save_release_changes(session)
-    return worsened
 
 
 def _inside_project(haven: Haven, project: Project, path: Path, entry: int) -> Path:
@@ -530,7 +456,7 @@ def _decide(session: Session, haven: Haven, request: ReleaseRequest, project: Pr
         request.status = ReleaseStatus.REJECTED
     elif ReviewDecision.RETURN in decisions:
         request.status = ReleaseStatus.RETURNED
-    elif worsened := _reassess(session, haven, project, request):
+    elif worsened := reassess(session, haven, project, request):
         # Another release since the request changed what these tables reveal: the checkers
         # approved something else. Back to the researcher, with the new findings attached.
         request.status = ReleaseStatus.RETURNED

@@ -18,16 +18,28 @@ the threshold is the haven's ``small_count_threshold``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from openhaven.core.haven import Haven
+from openhaven.governance.models import Project
 from openhaven.outputs import repository as outputs
-from openhaven.outputs.comparable_tables import ComparableTable
+from openhaven.outputs.airlock_models import ReleaseItem, ReleaseRequest
+from openhaven.outputs.comparable_tables import (
+    ComparableTable,
+    comparable_table,
+    is_table_record,
+    read_table_record,
+)
+from openhaven.outputs.controls_verification import verify_controls
 from openhaven.outputs.profiles import DisclosureProfile, load_profile
 from openhaven.outputs.release_differencing import ReleaseRisk, find_release_risks
+from openhaven.outputs.statistics_checks import FORMAT as STATISTICS_FORMAT
+from openhaven.outputs.statistics_checks import check_statistics_record
 
 PROFILE_FILE = "disclosure-profile.yaml"
 _ORDER = {"pass": 0, "review": 1, "fail": 2}
@@ -107,3 +119,72 @@ def _result(risks: list[ReleaseRisk], profile: DisclosureProfile) -> str:
     if any(r.kind in ("difference", "linked-tables") for r in risks):
         return profile.differencing_severity
     return "review"
+
+
+# -- applied to a request's items -------------------------------------------------------
+
+def table_of_file(path: Path, fields: dict[str, Any], threshold: int,
+                   profile: DisclosureProfile) -> ComparableTable | None:
+    """A job's table (``helpers.save_table``): verify its controls, keep its comparable form.
+
+    A job's models and statistics (``helpers.save_statistics``) are checked here too.
+    """
+    if path.suffix.lower() != ".json" or fields["checks"].get("findings"):
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    if isinstance(document, dict) and document.get("format") == STATISTICS_FORMAT:
+        fields["checks"]["statistics"] = check_statistics_record(
+            document, path.name, profile, threshold=threshold)
+        fields["verdict"] = worst(fields["verdict"], fields["checks"]["statistics"]["result"])
+        return None
+    if not is_table_record(document):
+        return None
+    controlled, universe = read_table_record(document, path.name)
+    fields["checks"]["controls"] = verify_controls(controlled, threshold=threshold)
+    fields["verdict"] = item_verdict(fields["verdict"], fields["checks"])
+    return comparable_table(controlled, label=path.name, universe=universe)
+
+
+def add_differencing(session: Session, haven: Haven, project: Project,
+                      tables: dict[str, tuple[dict[str, Any], ComparableTable]]) -> None:
+    """Put each table's differencing result in its checks and fold it into its verdict."""
+    if not tables:
+        return
+    results = differencing_results([t for _f, t in tables.values()],
+                                   released_tables(session, project.id),
+                                   airlock_profile(haven), haven.settings.small_count_threshold)
+    for name, (fields, _table) in tables.items():
+        fields["checks"] = {**fields["checks"], "differencing": results[name]}
+        fields["verdict"] = item_verdict(fields["verdict"], fields["checks"])
+
+
+def _base_verdict(session: Session, item: ReleaseItem) -> str:
+    if item.output_id is not None:
+        return str(outputs.get_output(session, item.output_id).verdict)
+    checks = item.checks if isinstance(item.checks, dict) else {}
+    return str(checks.get("verdict", item.verdict))
+
+
+def reassess(session: Session, haven: Haven, project: Project,
+              request: ReleaseRequest) -> list[str]:
+    """Differencing again against what is released now; the items whose verdict worsened."""
+    mine = request_tables(session, project.id, request.id)
+    if not mine:
+        return []
+    results = differencing_results(mine, released_tables(session, project.id),
+                                   airlock_profile(haven), haven.settings.small_count_threshold)
+    worsened = []
+    for item in request.items:
+        if item.name not in results:
+            continue
+        checks = {**item.checks, "differencing": results[item.name]}
+        verdict = item_verdict(_base_verdict(session, item), checks)
+        if worst(verdict, item.verdict) != item.verdict:
+            worsened.append(item.name)
+        item.checks = checks
+        item.verdict = verdict
+    outputs.save_release_changes(session)
+    return worsened
