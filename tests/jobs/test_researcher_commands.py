@@ -57,6 +57,8 @@ RESEARCHER_COMMANDS: dict[str, list[str] | str] = {
     "ledger proof consistency": "prints hashes",
     "register export": "the public register",
 }
+#: Commands that make something (a job, dummy data): run once, in their JSON form.
+COSTLY = {"dummy", "job run", "job submit"}
 #: The custodian's and operators' commands: a researcher has no way to run them.
 STAFF_COMMANDS = {
     "init", "demo", "serve", "worker", "generate", "ingest", "anonymise", "reidentify",
@@ -115,10 +117,11 @@ def test_no_command_a_researcher_runs_prints_record_level_data(
         if isinstance(arguments, str):
             continue
         filled = [re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], a) for a in arguments]
-        for as_json in ([], ["--json"]):
+        for as_json in ([["--json"]] if command in COSTLY else [[], ["--json"]]):
             result = runner.invoke(app, ["--home", str(job_demo.home), *command.split(),
                                          *filled, *as_json])
             assert _leaks(result.stdout, pseudonyms) == [], (command, as_json)
             ran.append((command, result.exit_code))
     assert all(code == 0 for command, code in ran if command != "job cancel"), ran
-    assert len(ran) == 2 * sum(isinstance(a, list) for a in RESEARCHER_COMMANDS.values())
+    assert len(ran) == sum((1 if c in COSTLY else 2) for c, a in RESEARCHER_COMMANDS.items()
+                           if isinstance(a, list))
