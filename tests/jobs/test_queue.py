@@ -158,3 +158,18 @@ def test_a_worker_is_running_only_while_it_beats(engine: Engine) -> None:
         assert not worker_running(session)
         repository.register_worker(session, "w2", now - timedelta(minutes=5))
         assert not worker_running(session)
+
+
+def test_a_job_its_worker_could_not_finish_is_failed_at_once(
+    engine: Engine, project_id: int, haven: Haven
+) -> None:
+    [job_id] = _queue(engine, project_id, 1, state=JobState.RUNNING, worker="w1",
+                      heartbeat_at=utc_now())
+    with unit_of_work(engine) as session:
+        assert not service.fail_running_job(session, haven, job_id, worker="w2", reason="x")
+        assert service.fail_running_job(session, haven, job_id, worker="w1",
+                                        reason="The worker failed (OSError)")
+    with unit_of_work(engine) as session:
+        job = service.get_job(session, job_id)
+        assert (job.state, job.reason) == (JobState.FAILED, "The worker failed (OSError)")
+        assert not service.fail_running_job(session, haven, job_id, worker="w1", reason="x")

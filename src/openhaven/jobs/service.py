@@ -297,6 +297,19 @@ def fail_stale_jobs(session: Session, haven: Haven, *, now: datetime | None = No
     return failed
 
 
+def fail_running_job(session: Session, haven: Haven, job_id: int, *, worker: str,
+                     reason: str) -> bool:
+    """End a job its worker could not finish: *failed*, with the reason (no exception text)."""
+    job = get_job(session, job_id)
+    if job.worker != worker or not repository.change_state_if(
+            session, job_id, JobState.RUNNING, state=JobState.FAILED):
+        return False
+    _finish(session, haven, repository.project_reference(session, job.project_id),
+            get_job(session, job_id), JobState.FAILED, reason, actor=job.submitted_by,
+            extra={"worker": worker})
+    return True
+
+
 def report_of(job: AnalysisJob) -> JobReport:
     """The ``job run`` answer for a job as recorded now."""
     return JobReport(status=job.state.value, reason=job.reason, outputs=list(job.outputs),

@@ -130,10 +130,16 @@ class Worker:
                 job = service.get_job(session, job_id)
                 ours = job.worker == claimant
             return self._report(job_id) if ours else None
-        run = service.run_claimed(self.haven, claimed, should_stop=lambda: self._poll(
-            job_id, claimant), poll_seconds=self.poll_seconds)
-        with self._unit() as session:
-            return service.finish_job(session, self.haven, claimed, run)
+        try:
+            run = service.run_claimed(self.haven, claimed, should_stop=lambda: self._poll(
+                job_id, claimant), poll_seconds=self.poll_seconds)
+            with self._unit() as session:
+                return service.finish_job(session, self.haven, claimed, run)
+        except Exception as error:
+            with self._unit() as session:  # end it now rather than when it goes stale
+                service.fail_running_job(session, self.haven, job_id, worker=claimant,
+                                         reason=f"The worker failed ({type(error).__name__})")
+            raise
 
     def _poll(self, job_id: int, claimant: str) -> bool:
         with self._unit() as session:
