@@ -100,7 +100,8 @@ def open_session(path: Path | None, *, read_only: bool = False) -> Iterator[Data
         raise ConfigurationError(
             "The data store is busy or unreadable (is another OpenHaven process using it?)"
         ) from None
-    install_functions(connection)
+    if path is None:
+        install_functions(connection)
     session = DataSession(connection)
     if path is not None:
         session.execute(f"SET file_search_path = '{_quote(search_path_for(path))}'")

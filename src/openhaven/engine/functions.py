@@ -1,10 +1,10 @@
 """Python functions the engine can call from SQL, registered by name.
 
 A domain package registers a vectorised function (Arrow arrays in, one Arrow array out) with
-``register_scalar_function``; every session opened afterwards can call it by that name in
-SQL. This is how work that SQL cannot express (free-text de-identification) still runs
-inside the engine's plan, a batch of rows at a time, without the domain importing the
-engine's library.
+``register_scalar_function``; every in-memory session opened afterwards (the extract
+builder's) can call it by that name in SQL. This is how work that SQL cannot express
+(free-text de-identification) still runs inside the engine's plan, a batch of rows at a
+time, without the domain importing the engine's library.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def register_scalar_function(
     parameters: Sequence[str],
     returns: str,
 ) -> None:
-    """Make ``function`` callable as ``name(...)`` in every session opened from now on."""
+    """Make ``function`` callable as ``name(...)`` in every in-memory session opened from
+    now on (the sessions that build extracts)."""
     if not name.isidentifier():
         raise ValueError(f"{name!r} is not a valid function name")
     if name in _FUNCTIONS:
@@ -49,7 +50,11 @@ def registered_functions() -> list[str]:
 
 
 def install_functions(connection: Any) -> None:
-    """Register every function on a new connection (called by ``open_session``)."""
+    """Register every function on a new in-memory connection (called by ``open_session``).
+
+    Only in-memory sessions get them: connections to one database file in one process share
+    that database's catalog, where a second registration of the same name is refused.
+    """
     for spec in _FUNCTIONS.values():
         connection.create_function(
             spec.name,
