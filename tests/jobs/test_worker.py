@@ -160,3 +160,29 @@ def test_the_background_worker_serve_starts_runs_jobs_and_stops_cleanly(
             assert service.get_job(session, first).worker.startswith(running.name)
     with unit_of_work(engine) as session:
         assert not worker_running(session), "a stopped worker says so"
+
+
+def test_the_worker_command_runs_jobs_until_sigterm_then_stops_cleanly(
+    job_demo: Any, engine: Engine, job_haven: Haven, project_reference: str, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from openhaven.jobs.worker import worker_running
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from openhaven.cli.main import main; main()",
+         "--home", str(job_demo.home), "worker", "--concurrency", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        job_id = _submit(engine, job_haven, project_reference, tmp_path, "print('hi')\n")
+        _state_becomes(engine, job_id, JobState.SUCCEEDED)
+        with unit_of_work(engine) as session:
+            assert worker_running(session)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=WAIT_LIMIT_SECONDS)
+    assert process.returncode == 0, output
+    with unit_of_work(engine) as session:
+        assert not worker_running(session)
