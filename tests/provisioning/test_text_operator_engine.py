@@ -3,6 +3,8 @@ session opened afterwards, with NULLs passed through to it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
@@ -40,3 +42,11 @@ def test_the_deidentifier_runs_in_any_session() -> None:
             "('Seen by Dr Okafor on 05/11/2024.'), (NULL)) v(text)"
         ).column("t")
     assert out.to_pylist() == ["Seen by Dr [NAME] on [DATE].", None]
+
+
+def test_two_sessions_on_one_file_open_together(tmp_path: Path) -> None:
+    """Connections to one file share its catalog; functions must not be registered twice."""
+    path = tmp_path / "store.duckdb"
+    with open_session(path) as first, open_session(path) as second:
+        first.execute("CREATE TABLE t AS SELECT 1 AS x")
+        assert second.scalar("SELECT count(*) FROM t") == 1
