@@ -186,3 +186,19 @@ def test_the_worker_command_runs_jobs_until_sigterm_then_stops_cleanly(
     assert process.returncode == 0, output
     with unit_of_work(engine) as session:
         assert not worker_running(session)
+
+
+def test_stopping_the_server_kills_its_workers_running_job_and_records_why(
+    engine: Engine, job_haven: Haven, project_reference: str, tmp_path: Path
+) -> None:
+    from openhaven.cli.worker_commands import background_worker
+
+    with background_worker(job_haven) as running:
+        running.poll_seconds = 0.2
+        job_id = _submit(engine, job_haven, project_reference, tmp_path,
+                         "import time\ntime.sleep(600)\n", wall_seconds=300.0)
+        _state_becomes(engine, job_id, JobState.RUNNING)
+    with unit_of_work(engine) as session:
+        job = service.get_job(session, job_id)
+        assert (job.state, job.reason) == (JobState.FAILED, service.WORKER_STOPPED)
+    assert not (service.job_folder(job_haven, project_reference, job_id) / "scratch").exists()

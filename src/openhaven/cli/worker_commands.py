@@ -46,11 +46,16 @@ def worker_engine(haven: Haven) -> Iterator[Engine]:
 
 @contextlib.contextmanager
 def background_worker(haven: Haven, *, concurrency: int = 1) -> Iterator[Any]:
-    """A worker in a background thread for as long as the block runs (``serve`` uses it)."""
+    """A worker in a background thread for as long as the block runs (``serve`` uses it).
+
+    Leaving the block stops it promptly: a job still running is killed and recorded
+    *failed* ("the worker stopped"), so shutting the server down never waits on a script.
+    """
     from openhaven.jobs.worker import Worker
 
     with worker_engine(haven) as engine:
-        worker = Worker(units_for(engine), haven, concurrency=concurrency)
+        worker = Worker(units_for(engine), haven, concurrency=concurrency,
+                        stop_kills_jobs=True)
         thread = threading.Thread(target=worker.run_forever, name="openhaven-worker",
                                   daemon=True)
         thread.start()

@@ -230,10 +230,12 @@ def finish_job(session: Session, haven: Haven, claimed: ClaimedJob,
         job.enforced_by = run.enforced_by
     limit = run.stopped_by_limit
     actor = claimed.actor
-    if run.cancelled:
-        who, when = repository.cancel_requested(session, job.id)
-        actor = who or actor
+    who, when = repository.cancel_requested(session, job.id)
+    if run.cancelled and who:
+        actor = who
         state, reason = JobState.CANCELLED, f"Cancelled by {actor} at {_iso(when)}"
+    elif run.cancelled:  # stopped with its worker (the server shut down)
+        state, reason = JobState.FAILED, WORKER_STOPPED
     elif limit is not None:
         state, reason = JobState.FAILED, f"The job was stopped by the sandbox's {limit}"
     elif run.exit_code != 0:

@@ -52,6 +52,9 @@ class Worker:
     stale_after: timedelta = service.STALE_AFTER
     name: str = field(default_factory=worker_name)
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: When stopping, kill running jobs (recorded *failed*: the worker stopped) instead of
+    #: letting them finish; ``serve`` does, so that shutting the server down is prompt.
+    stop_kills_jobs: bool = False
 
     def run_once(self) -> int:
         """Fail stale jobs, then run queued jobs until none is left; how many ran."""
@@ -93,7 +96,7 @@ class Worker:
             self._beat(stopped=True)
 
     def stop(self) -> None:
-        """Ask every slot to stop after its current job (running jobs are not killed)."""
+        """Ask every slot to stop after its current job (or at once: ``stop_kills_jobs``)."""
         self.stopping.set()
 
     def run_job(self, job_id: int) -> JobReport:
@@ -142,6 +145,8 @@ class Worker:
             raise
 
     def _poll(self, job_id: int, claimant: str) -> bool:
+        if self.stop_kills_jobs and self.stopping.is_set():
+            return True
         with self._unit() as session:
             repository.worker_beat(session, self.name, utc_now())
             return service.poll_job(session, job_id, worker=claimant)
