@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import shutil
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,12 @@ from openhaven.analysis.query_compiler import compile_query
 from openhaven.analysis.query_spec import AggregateQuery, CodeFilter
 from openhaven.analysis.runner import extract_columns
 from openhaven.engine import open_session
+from openhaven.provisioning.reference.tables import (
+    icd10_parents,
+    postcode_table,
+    shipped_snomed_parents,
+)
+from openhaven.provisioning.transformations import HIERARCHY_OF_SYSTEM
 from openhaven.records.generator.care_catalogue import MEASUREMENTS, MEDICINES, PROCEDURES
 from openhaven.records.generator.clinical_catalogue import CONDITIONS
 from openhaven.records.generator.ethnicity import CODES as ETHNICITY_CODES
@@ -161,6 +168,10 @@ class _Tables:
                     self.rng.choice(ETHNICITY_CODES, p=england_shares()))
             elif name == "postcode_district":
                 value = str(self.rng.choice(DISTRICTS))
+            elif name == "postcode_area":
+                value = str(self.rng.choice(DISTRICTS)).rstrip("0123456789")
+            elif name == "postcode_region":
+                value = str(self.rng.choice(_regions(column.transformation.endswith(":code"))))
             elif name.startswith("date_of_birth"):
                 born = self.reference - dt.timedelta(days=int(age * 365.25 + self.rng.integers(
                     1, 365)))
@@ -187,6 +198,9 @@ class _Tables:
                 value = system
             elif name == "code":
                 value = str(self.rng.choice(codes))
+                if code_filter is None and column.transformation.startswith("code_parent"):
+                    # the extract holds ancestors; a query's own codes are already at that level
+                    value = _ancestor(system, value, column.transformation)
             elif column.type in (ColumnType.DATE,) or name.endswith("_date"):
                 value = self._event_date(code_filter, age, column)
             elif name == "unit":
@@ -235,6 +249,38 @@ class _Tables:
         if column.type is ColumnType.INTEGER and isinstance(value, dt.date):
             return value.year
         return value
+
+
+@cache
+def _regions(as_codes: bool) -> tuple[str, ...]:
+    """The region names (or ONS codes) the ``postcode_region`` operator can produce."""
+    table = postcode_table()
+    return tuple(sorted(set(table.column("region_code" if as_codes else "region_name")
+                            .to_pylist())))
+
+
+@cache
+def _parents() -> dict[tuple[str, str], str | None]:
+    """(hierarchy, code) → parent, from the public hierarchies the haven ships."""
+    found: dict[tuple[str, str], str | None] = {}
+    for table in (icd10_parents(), shipped_snomed_parents()):
+        for system, code, parent in zip(table.column("code_system").to_pylist(),
+                                        table.column("code").to_pylist(),
+                                        table.column("parent").to_pylist(), strict=True):
+            found[(system, code)] = parent
+    return found
+
+
+def _ancestor(system: str, code: str, transformation: str) -> str | None:
+    """``code`` generalised as ``code_parent:N`` generalises it in a real extract."""
+    levels = int(transformation.partition(":")[2] or "1")
+    hierarchy = HIERARCHY_OF_SYSTEM.get(system)
+    value: str | None = code.replace(".", "").upper() if system == "icd10" else code
+    for _ in range(levels):
+        if value is None or hierarchy is None:
+            return None
+        value = _parents().get((hierarchy, value))
+    return value
 
 
 def _prepare(destination: Path) -> None:
