@@ -66,6 +66,9 @@ def test_the_upload_form_refuses_without_its_token_or_a_python_file(
     jobs_page = f"/projects/{project_reference}/jobs"
     forged = researcher.post(jobs_page, data={"csrf_token": "not-the-session-token"})
     assert forged.status_code == 403
+    forged_upload = researcher.post(jobs_page, data={"csrf_token": "not-the-session-token"},
+                                    files={"script": ("table.py", b"print(1)\n", "text/plain")})
+    assert forged_upload.status_code == 403
     token = _token(researcher, jobs_page)
     wrong = researcher.post(jobs_page, data={"csrf_token": token},
                             files={"script": ("notes.txt", b"print(1)\n", "text/plain")})

@@ -163,6 +163,7 @@ async def check_csrf(request: Request, found: Credentials) -> None:
         value = (await request.form()).get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not expected or not given or not secrets.compare_digest(expected, given):
+        await request.close()  # an uploaded file read for the token is not left open
         raise CsrfRefused("The form was out of date or not from this site; please try again.")
 
 
