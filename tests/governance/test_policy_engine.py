@@ -43,6 +43,7 @@ BASE: dict[str, Any] = {
     "safeguards_accepted": True,
 }
 NOTES = {"patient_id": "pseudonymise", "text": "keep"}
+NOTES_DEIDENTIFIED = {"patient_id": "pseudonymise", "text": "deidentify_text"}
 NAMES = {"patient_id": "pseudonymise", "given_name": "keep", "family_name": "keep"}
 
 
@@ -53,6 +54,16 @@ def request(**changes: Any) -> AccessRequest:
 
 def with_tables(**tables: dict[str, str]) -> dict[str, Any]:
     return {"tables": {**BASE["data"]["tables"], **tables}}
+
+
+def with_free_text(**changes: Any) -> dict[str, Any]:
+    """The base request asking for de-identified notes, justified, with ethics approval."""
+    return {"data": {**with_tables(notes=NOTES_DEIDENTIFIED), "free_text": "deidentified",
+                     "justifications": {"notes.text": "Symptoms are recorded only in notes."}},
+            "ethics_reference": "23/NE/0001", **changes}
+
+
+FREE_TEXT_REFERRED = {"free-text-to-committee", "free-text-on-register"}
 
 
 # changes to the base request, expected outcome, the rules that must fire
@@ -105,6 +116,19 @@ CASES: list[tuple[str, dict[str, Any], str, set[str]]] = [
      {"legal_basis": {"article6": "6(1)(e)", "common_law": "anonymised"},
       "identifiability": "anonymised_aggregate"}, "allow", set()),
     ("four years", {"duration_days": 1460}, "refer", {"long-duration"}),
+    ("de-identified free text, in order", with_free_text(), "refer", FREE_TEXT_REFERRED),
+    ("free text without ethics approval", with_free_text(ethics_reference=None), "deny",
+     {"free-text-needs-ethics", "duo-limitations", *FREE_TEXT_REFERRED}),
+    ("free text in anonymised aggregates",
+     with_free_text(identifiability="anonymised_aggregate"), "deny",
+     {"free-text-not-in-aggregates", *FREE_TEXT_REFERRED}),
+    ("free text with identifiable data",
+     with_free_text(identifiability="identifiable", legal_basis={
+         "article6": "6(1)(e)", "article9": "9(2)(j)", "common_law": "s251"}),
+     "refer", {"free-text-with-identifiable", "identifiable-to-committee",
+               *FREE_TEXT_REFERRED}),
+    ("free text for a commercial purpose", with_free_text(commercial=True), "refer",
+     {"free-text-commercial", "commercial-on-register", *FREE_TEXT_REFERRED}),
 ]
 
 

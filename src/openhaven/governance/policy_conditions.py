@@ -18,6 +18,7 @@ from typing import Any
 from openhaven.core.errors import InvalidInput, Location
 from openhaven.governance.access_request import DECLARED_USES, AccessRequest
 from openhaven.governance.duo import match_duo, parse_codes
+from openhaven.provisioning.specification import FREE_TEXT_ALLOWANCES
 from openhaven.records.schema import TABLES_BY_NAME, Identifiability
 
 
@@ -141,6 +142,14 @@ def _strings(argument: Any, where: str) -> None:
         raise InvalidInput("expects a list of names", Location(field=where))
 
 
+def _free_text_allowances(argument: Any, where: str) -> None:
+    if not isinstance(argument, list) or not argument or any(
+        allowance not in FREE_TEXT_ALLOWANCES for allowance in argument
+    ):
+        raise InvalidInput(f"expects a list drawn from: {', '.join(FREE_TEXT_ALLOWANCES)}",
+                           Location(field=where))
+
+
 def _decision(argument: Any, where: str) -> None:
     if argument not in ("deny", "refer"):
         raise InvalidInput("expects deny or refer", Location(field=where))
@@ -206,6 +215,17 @@ def _safeguards(argument: bool, context: PolicyContext) -> str | None:
 def _identifiability(argument: Sequence[str], context: PolicyContext) -> str | None:
     level = context.request.identifiability
     return f"identifiability asked for: {level}" if level in argument else None
+
+
+@register_condition("free_text_in", "the free-text allowance asked for (data.free_text) is one "
+                    "of these", _free_text_allowances)
+def _free_text(argument: Sequence[str], context: PolicyContext) -> str | None:
+    allowance = context.request.data.free_text
+    if allowance not in argument:
+        return None
+    if allowance == "deidentified":
+        return "de-identified free text is asked for (notes through deidentify_text)"
+    return f"free text asked for: {allowance}"
 
 
 @register_condition("common_law_basis_in", "the common-law basis is one of these", _strings)
