@@ -96,30 +96,49 @@ def record_event(
     body = dict(details or {})
     refuse_identifiable(body, subject=subject)
     with locked_for_append(entries_path(haven)) as descriptor:
-        state = current_state(haven, descriptor)
-        # Load the key before writing: a key problem must stop the event, not follow it.
-        key = signing_key(haven) if (state.size + 1) % SIGN_EVERY == 0 else None
-        content: dict[str, Any] = {
-            "seq": state.size,
-            "time": utc_now().isoformat(),
-            "action": action,
-            "actor": actor,
-            "subject": subject,
-            "details": body,
-            "prev": state.last_hash,
-        }
-        entry = LedgerEntry(
-            seq=state.size, time=content["time"], action=action, actor=actor, subject=subject,
-            details=body, prev=state.last_hash, hash=entry_hash(content),
-        )
-        line = encode(entry.as_dict())
-        state = state.appended(line, entry.hash, append_line(descriptor, line))
-        remember(descriptor, state)
-        if key is not None:
-            _sign(haven, state, key)
-        if state.size % CHECKPOINT_EVERY == 0:
-            save_checkpoint(haven, state)
+        entry, _ = append_locked(haven, descriptor, action, actor=actor, subject=subject,
+                                 details=body)
     return entry
+
+
+def append_locked(
+    haven: Haven,
+    descriptor: int,
+    action: str,
+    *,
+    actor: str,
+    subject: str | None,
+    details: dict[str, Any],
+    key: Ed25519PrivateKey | None = None,
+) -> tuple[LedgerEntry, SignedTreeHead | None]:
+    """Append one checked event while holding the writer lock; sign a head as due.
+
+    With ``key``, a head is always signed, with that key (a key rotation's hand-over).
+    """
+    state = current_state(haven, descriptor)
+    # Load the key before writing: a key problem must stop the event, not follow it.
+    if key is None and (state.size + 1) % SIGN_EVERY == 0:
+        key = signing_key(haven)
+    content: dict[str, Any] = {
+        "seq": state.size,
+        "time": utc_now().isoformat(),
+        "action": action,
+        "actor": actor,
+        "subject": subject,
+        "details": details,
+        "prev": state.last_hash,
+    }
+    entry = LedgerEntry(
+        seq=state.size, time=content["time"], action=action, actor=actor, subject=subject,
+        details=details, prev=state.last_hash, hash=entry_hash(content),
+    )
+    line = encode(entry.as_dict())
+    state = state.appended(line, entry.hash, append_line(descriptor, line))
+    remember(descriptor, state)
+    head = _sign(haven, state, key) if key is not None else None
+    if state.size % CHECKPOINT_EVERY == 0:
+        save_checkpoint(haven, state)
+    return entry, head
 
 
 def sign_tree_head(haven: Haven) -> SignedTreeHead:
