@@ -7,6 +7,12 @@ shares no code with OpenHaven, so a reader who trusts neither the haven nor its 
 still read every line of what is being checked (docs/ledger.md describes the formats).
 
     python tools/verify_ledger_proof.py --public-key public-key.pem PROOF.json [...]
+    python tools/verify_ledger_proof.py --key-history public-key-history.json PROOF.json [...]
+
+With ``--key-history`` (the haven's published ``public-key-history.json``), a head is
+accepted when its key id is in the history, the time it claims lies within that key's
+validity, and the signature verifies: proofs signed before and after a key rotation both
+check. A head signed by a retired key with a time after its retirement is refused.
 
 Each PROOF.json is what ``openhaven ledger proof inclusion|consistency --json`` or
 ``openhaven ledger sign --json`` prints: an inclusion proof, a consistency proof, or a
@@ -42,14 +48,33 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def check_tree_head(head: dict[str, Any], public_key: Ed25519PublicKey) -> tuple[int, bytes]:
-    """Check a head's key and Ed25519 signature (RFC 6962 TreeHeadSignature layout)."""
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    if head["key_id"] != hashlib.sha256(der).hexdigest():
-        raise ProofFailed("the tree head was signed with a different key")
+class ValidKey:
+    """A public key and the times (ms since the epoch, inclusive) its signatures cover."""
+
+    def __init__(self, public_key: Ed25519PublicKey, valid_from: int = 0,
+                 valid_until: int | None = None) -> None:
+        der = public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.public_key, self.key_id = public_key, hashlib.sha256(der).hexdigest()
+        self.valid_from, self.valid_until = valid_from, valid_until
+
+
+Keys = list[ValidKey]
+
+
+def check_tree_head(head: dict[str, Any], keys: Keys) -> tuple[int, bytes]:
+    """Check a head's key, its time and its Ed25519 signature (RFC 6962 layout)."""
     size, timestamp = int(head["tree_size"]), int(head["timestamp"])
+    named = [key for key in keys if key.key_id == head["key_id"]]
+    if not named:
+        raise ProofFailed("the tree head was signed with a different key (not among those given)")
+    key = named[0]
+    if timestamp < key.valid_from:
+        raise ProofFailed("the tree head claims a time before its key came into use")
+    if key.valid_until is not None and timestamp > key.valid_until:
+        raise ProofFailed("the tree head is signed by a key retired before the time it claims")
+    public_key = key.public_key
     root = bytes.fromhex(head["root_hash"])
     message = struct.pack(">BBQQ", 0, 1, timestamp, size) + root
     try:
@@ -108,8 +133,8 @@ def roots_from_consistency(
     return first_node, second_node
 
 
-def check_inclusion(proof: dict[str, Any], public_key: Ed25519PublicKey) -> str:
-    size, root = check_tree_head(proof["tree_head"], public_key)
+def check_inclusion(proof: dict[str, Any], keys: Keys) -> str:
+    size, root = check_tree_head(proof["tree_head"], keys)
     if size != int(proof["tree_size"]):
         raise ProofFailed("the proof's tree size is not the signed head's")
     leaf = bytes.fromhex(proof["leaf_hash"])
@@ -122,9 +147,9 @@ def check_inclusion(proof: dict[str, Any], public_key: Ed25519PublicKey) -> str:
     return f"entry {index} is in the signed tree of {size} entries"
 
 
-def check_consistency(proof: dict[str, Any], public_key: Ed25519PublicKey) -> str:
-    first, first_root = check_tree_head(proof["first_tree_head"], public_key)
-    second, second_root = check_tree_head(proof["second_tree_head"], public_key)
+def check_consistency(proof: dict[str, Any], keys: Keys) -> str:
+    first, first_root = check_tree_head(proof["first_tree_head"], keys)
+    second, second_root = check_tree_head(proof["second_tree_head"], keys)
     if (first, second) != (int(proof["first"]), int(proof["second"])):
         raise ProofFailed("the proof's tree sizes are not the signed heads'")
     path = [bytes.fromhex(node) for node in proof["proof"]]
@@ -139,41 +164,65 @@ def check_consistency(proof: dict[str, Any], public_key: Ed25519PublicKey) -> st
     return f"the signed tree of {second} entries extends the signed tree of {first}"
 
 
-def check_file(path: Path, public_key: Ed25519PublicKey) -> str:
+def check_file(path: Path, keys: Keys) -> str:
     document = json.loads(path.read_text(encoding="utf-8"))
     kind = document.get("type", "tree_head" if "signature" in document else None)
     if kind == "inclusion":
-        return check_inclusion(document, public_key)
+        return check_inclusion(document, keys)
     if kind == "consistency":
-        return check_consistency(document, public_key)
+        return check_consistency(document, keys)
     if kind == "tree_head":
-        size, root = check_tree_head(document, public_key)
+        size, root = check_tree_head(document, keys)
         return f"signed tree head: {size} entries, root {root.hex()}"
     raise ValueError("not an inclusion proof, a consistency proof or a tree head")
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(path.read_bytes())
+    return public_key_from_pem(path.read_bytes())
+
+
+def public_key_from_pem(pem: bytes) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem)
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("the public key is not an Ed25519 key")
     return key
 
 
+def load_key_history(path: Path) -> Keys:
+    """The keys of a published key history, each checked against the key id it is listed by."""
+    keys: Keys = []
+    for item in json.loads(path.read_text(encoding="utf-8"))["keys"]:
+        key = ValidKey(public_key_from_pem(item["public_key_pem"].encode("ascii")),
+                       int(item["valid_from"]),
+                       None if item["valid_until"] is None else int(item["valid_until"]))
+        if key.key_id != item["key_id"]:
+            raise ValueError("a key in the history is not the key its key_id names")
+        keys.append(key)
+    if not keys:
+        raise ValueError("the key history lists no keys")
+    return keys
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--public-key", type=Path, required=True,
-                        help="the haven's ledger public key (ledger/public-key.pem)")
+    trust = parser.add_mutually_exclusive_group(required=True)
+    trust.add_argument("--public-key", type=Path,
+                       help="the haven's ledger public key (ledger/public-key.pem)")
+    trust.add_argument("--key-history", type=Path,
+                       help="the haven's key history (ledger/public-key-history.json)")
     parser.add_argument("proofs", type=Path, nargs="+", help="proof or tree head JSON files")
     args = parser.parse_args(argv)
+    source = args.public_key or args.key_history
     try:
-        public_key = load_public_key(args.public_key)
-    except (OSError, ValueError) as problem:
-        print(f"UNUSABLE {args.public_key}: {problem}", file=sys.stderr)
+        keys = ([ValidKey(load_public_key(source))] if args.public_key
+                else load_key_history(source))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as problem:
+        print(f"UNUSABLE {source}: {problem}", file=sys.stderr)
         return 2
     worst = 0
     for path in args.proofs:
         try:
-            print(f"OK {path}: {check_file(path, public_key)}")
+            print(f"OK {path}: {check_file(path, keys)}")
         except ProofFailed as failure:
             print(f"FAILED {path}: {failure}")
             worst = max(worst, 1)

@@ -94,6 +94,46 @@ def public_key(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption 
             typer.echo(pem, nl=False)
 
 
+@ledger_app.command("key-history")
+def key_history_command(
+    ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False
+) -> None:
+    """Print every public key the ledger has signed with and when each was in force (JSON)."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.ledger.signing_key import key_history, signing_key
+
+        haven = open_haven(home)
+        signing_key(haven)
+        emit_json(key_history(haven).as_json())
+
+
+@ledger_app.command("rotate-key")
+def rotate_key(
+    ctx: typer.Context,
+    reason: Annotated[str, typer.Option(
+        "--reason", help="Why the key is replaced (recorded in the ledger; no personal data)."
+    )] = "",
+    actor: Annotated[str, typer.Option(
+        "--actor", help="Who is rotating (a custodian's reference), for the ledger."
+    )] = "custodian",
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replace the signing key (custodian): the old key signs the hand-over, then retires."""
+    home = resolve_home(ctx, home)
+    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+        from openhaven.ledger.key_rotation import rotate_signing_key
+
+        rotation = rotate_signing_key(open_haven(home), actor=actor, reason=reason)
+        if as_json:
+            emit_json(rotation.as_dict())
+        else:
+            console.print(f"Signing key rotated at entry {rotation.entry.seq}: "
+                          f"{rotation.old_key_id[:16]}… retired, {rotation.new_key_id[:16]}… "
+                          "in force. Publish ledger/public-key-history.json.", highlight=False)
+
+
 @proof_app.command("inclusion")
 def inclusion_proof(
     ctx: typer.Context,
