@@ -5,8 +5,8 @@ naming the field, so every refusal has the one error shape. Routes whose input i
 beyond what a JSON schema can say (a request's whole content, DUO codes) are left out of the
 OpenAPI document, which promises that schema-valid input is accepted; docs/governance.md
 describes them instead. The acting person is whoever is signed in (or owns the token);
-ledger entries name them by reference. Pages: the researcher's application form and the
-committee's review queue.
+ledger entries name them by reference. Pages: the researcher's application form (with the
+free-text choice) and their view of a request, and the committee's review queue.
 """
 
 from __future__ import annotations
@@ -191,11 +191,40 @@ async def declare_conflict(
 
 FORM_FIELDS = ("title", "lay_summary", "purpose", "purpose_codes", "public_benefit",
                "ethics_reference", "identifiability")
+FREE_TEXT_CHOICES = {
+    "none": "No free text",
+    "deidentified": "De-identified free text",
+}
 
 
 @pages.get("/requests/new", dependencies=[requires(REQUEST_CREATE)])
 def application_form(request: Request) -> HTMLResponse:
-    return page(request, "request_form.html", message=None, values={})
+    return page(request, "request_form.html", message=None, values={"free_text": "none"},
+                free_text_choices=FREE_TEXT_CHOICES)
+
+
+def _free_text_choice(form_value: str, data: object) -> str:
+    """The form's free-text choice, checked; the data section may not say otherwise."""
+    if form_value not in FREE_TEXT_CHOICES:
+        raise InvalidInput('Free text: choose "No free text" or "De-identified free text".',
+                           Location(field="free_text"))
+    if not isinstance(data, dict):
+        return form_value
+    given = data.get("free_text")
+    if given is not None and given != form_value:
+        raise InvalidInput("Free text is chosen twice: the data section's free_text differs "
+                           "from the choice on the form; choose it on the form only.",
+                           Location(field="data.free_text"))
+    tables = data.get("tables")
+    if form_value == "none" and isinstance(tables, dict):
+        for table, columns in tables.items():
+            for column, operator in (columns.items() if isinstance(columns, dict) else ()):
+                if operator == "deidentify_text":
+                    raise InvalidInput(
+                        'Notes asked for through deidentify_text need "De-identified free '
+                        'text" chosen (free_text: deidentified), or drop them.',
+                        Location(field=f"data.tables.{table}.{column}"))
+    return form_value
 
 
 @pages.post("/requests/new", dependencies=[requires(REQUEST_CREATE)])
@@ -203,21 +232,34 @@ async def application_submit(
     request: Request, session: Session = DB, h: Haven = Depends(haven)
 ) -> Response:
     form = await request.form()
-    values = {name: str(form.get(name, "")) for name in (*FORM_FIELDS, "data", "article6",
-                                                          "article9", "common_law",
-                                                          "duration_days")}
+    values: dict[str, Any] = {
+        name: str(form.get(name, "")) for name in (*FORM_FIELDS, "data", "article6", "article9",
+                                                   "common_law", "duration_days", "free_text")}
+    values.update({"declared_uses": [str(v) for v in form.getlist("declared_uses")],
+                   "commercial": form.get("commercial") == "yes",
+                   "safeguards_accepted": form.get("safeguards_accepted") == "yes"})
+
+    def again(message: str) -> HTMLResponse:
+        return page(request, "request_form.html", status_code=422, values=values,
+                    message=message, free_text_choices=FREE_TEXT_CHOICES)
+
     person = acting_person(request, session)
     try:
         data = json.loads(values["data"] or "null")
     except ValueError:
-        return page(request, "request_form.html", status_code=422, values=values,
-                    message="The data section must be JSON (see the example).")
+        return again("The data section must be JSON (see the example).")
+    try:
+        free_text = _free_text_choice(values["free_text"], data)
+    except InvalidInput as error:
+        return again(str(error))
+    if isinstance(data, dict):
+        data["free_text"] = free_text
     body: dict[str, Any] = {name: values[name] for name in FORM_FIELDS}
     body.update({
         "ethics_reference": values["ethics_reference"] or None,
-        "commercial": form.get("commercial") == "yes",
-        "safeguards_accepted": form.get("safeguards_accepted") == "yes",
-        "declared_uses": [str(v) for v in form.getlist("declared_uses")],
+        "commercial": values["commercial"],
+        "safeguards_accepted": values["safeguards_accepted"],
+        "declared_uses": values["declared_uses"],
         "legal_basis": {"article6": values["article6"], "article9": values["article9"] or None,
                         "common_law": values["common_law"]},
         "data": data,
@@ -230,9 +272,14 @@ async def application_submit(
         project = governance.create_project_from_request(session, h, body,
                                                          actor=person.reference)
     except InvalidInput as error:
-        return page(request, "request_form.html", status_code=422, values=values,
-                    message=str(error))
-    return RedirectResponse(f"/projects/{project.reference}", status_code=303)
+        return again(str(error))
+    return RedirectResponse(f"/requests/{project.reference}", status_code=303)
+
+
+@pages.get("/requests/{reference}", dependencies=[requires(REQUEST_READ)])
+def request_page(request: Request, reference: str, session: Session = DB) -> HTMLResponse:
+    """The applicant's view of a request: what was asked (free text included), screening."""
+    return page(request, "request.html", detail=request_detail(session, reference))
 
 
 @pages.get("/committee", dependencies=[requires(COMMITTEE_REVIEW)])
