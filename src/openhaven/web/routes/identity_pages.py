@@ -3,8 +3,10 @@
 Signing in is two steps when the account has a second factor: the password starts a
 session at the ``password`` stage, and a TOTP or recovery code promotes it (with a new
 cookie value). Refusals are rendered, not raised, so that the failed attempt is committed
-and counts towards the lock. Secrets made here (TOTP seeds, recovery codes, API tokens) are
-shown once, on the answer to the request that made them, and never again.
+and counts towards the lock. Every failed password or second-factor attempt also counts
+against the client's address (``identity.throttle``); past the limit the address gets 429
+with ``Retry-After`` whatever name it types. Secrets made here (TOTP seeds, recovery codes,
+API tokens) are shown once, on the answer to the request that made them, and never again.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from openhaven.identity import accounts, api_tokens, sessions, sign_in
 from openhaven.identity.models import Account
 from openhaven.identity.oidc import oidc_settings
 from openhaven.identity.second_factor import provisioning_uri
+from openhaven.identity.throttle import (
+    AddressThrottle,
+    record_failure,
+    throttle_for,
+    too_many_attempts,
+)
 from openhaven.web.actions import ALL_ROLES, EVERYONE, register_action, requires
 from openhaven.web.credentials import (
     SESSION_COOKIE,
@@ -67,6 +75,38 @@ def _set_session_cookie(request: Request, response: Response, token: str) -> Non
                         secure=request.url.scheme == "https", path="/")
 
 
+def client_address(request: Request) -> str:
+    """The client's address from the ASGI scope (behind a proxy, uvicorn's
+    ``--proxy-headers`` puts the forwarded address there); held in memory only."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def address_throttle(request: Request) -> AddressThrottle:
+    """The app's one sign-in throttle, made from the haven's settings on first use."""
+    state = request.app.state
+    found: AddressThrottle | None = getattr(state, "sign_in_throttle", None)
+    if found is None:
+        found = throttle_for(state.haven)
+        state.sign_in_throttle = found
+    return found
+
+
+def _throttled(request: Request) -> Response | None:
+    """The 429 answer when the client's address is throttled now, else None."""
+    wait = address_throttle(request).retry_after(client_address(request))
+    if wait is None:
+        return None
+    error = too_many_attempts(wait)
+    response = page(request, "error.html", status_code=error.http_status, reference=None,
+                    message=error.message)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _count_failure(request: Request, h: Haven) -> None:
+    record_failure(h, address_throttle(request), client_address(request))
+
+
 def _sign_in_page(request: Request, next_path: str, message: str | None = None,
                   status_code: int = 200) -> Response:
     prepare_anonymous_csrf(request)
@@ -92,8 +132,12 @@ def sign_in_submit(
     h: Haven = Depends(haven),
 ) -> Response:
     target = local_path(next)
+    throttled = _throttled(request)
+    if throttled is not None:
+        return throttled
     checked = sign_in.check_password(session, h, email, password)
     if checked.account is None:
+        _count_failure(request, h)
         return _committed(session, _sign_in_page(request, target, checked.refusal, 401))
     previous = credentials(request, session).sign_in_session
     if previous is not None:
@@ -130,8 +174,12 @@ def second_factor_submit(
     found = credentials(request, session)
     if found.via != "pending" or found.sign_in_session is None or found.account is None:
         return RedirectResponse("/sign-in", status_code=303)
+    throttled = _throttled(request)
+    if throttled is not None:
+        return throttled
     refusal = sign_in.check_second_factor(session, h, found.account, code)
     if refusal is not None:
+        _count_failure(request, h)
         return _committed(session, page(request, "second_factor.html", status_code=401,
                                         next_path=local_path(next), message=refusal))
     token = sessions.promote(session, found.sign_in_session)
