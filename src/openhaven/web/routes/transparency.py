@@ -1,7 +1,8 @@
 """Openness over the web: register downloads, ledger proofs, and "how my data was used".
 
-Public: the register as JSON and CSV with the schema they validate against, and an
-inclusion proof for any ledger entry (the register links every row's entries here).
+Public: the register as JSON and CSV with the schema they validate against, an inclusion
+proof for any ledger entry (the register links every row's entries here), and the ledger's
+public key with the history of every key it has signed with.
 Patients and proxies: their own page, answered only for the NHS number custodian staff
 verified and linked to their account. Custodian staff: the look-up for requests received
 by post or phone (the NHS number travels in the body, never the URL), linking accounts,
@@ -18,9 +19,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from openhaven.core.errors import Conflict, InvalidInput, Location
+from openhaven.core.errors import Conflict, InvalidInput, Location, NotFound
 from openhaven.core.haven import Haven
 from openhaven.ledger.proof_bundles import inclusion_bundle
+from openhaven.ledger.signing_key import key_history, public_key_pem
 from openhaven.transparency.benefits import benefit_summary, record_benefit
 from openhaven.transparency.own_record import record_as_received
 from openhaven.transparency.patient_links import link_patient, linked_nhs_number
@@ -82,6 +84,24 @@ def register_json_schema() -> dict[str, Any]:
 def ledger_proof(seq: int, h: Haven = Depends(haven)) -> dict[str, Any]:
     """An inclusion proof for ledger entry ``seq`` against a signed tree head."""
     return inclusion_bundle(h, seq)
+
+
+@router.get("/api/ledger/public-key", dependencies=[requires(LEDGER_READ)],
+            response_class=Response, responses={200: {
+                "description": "The ledger's current public key (PEM)",
+                "content": {"application/x-pem-file": {"schema": {"type": "string"}}}}})
+def ledger_public_key(h: Haven = Depends(haven)) -> Response:
+    """The key that signs tree heads and release manifests now (PEM)."""
+    current = key_history(h).current
+    if current is None:
+        raise NotFound("the ledger has no signing key yet")
+    return Response(public_key_pem(current.public_key), media_type="application/x-pem-file")
+
+
+@router.get("/api/ledger/public-key-history", dependencies=[requires(LEDGER_READ)])
+def ledger_key_history(h: Haven = Depends(haven)) -> dict[str, Any]:
+    """Every public key the ledger has signed with, and when each was in force."""
+    return key_history(h).as_json()
 
 
 def _own_number(request: Request, session: Session) -> tuple[str, str]:
