@@ -12,10 +12,10 @@ is custodian-only; it never leaves this table except as a set used to remove pat
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openhaven.core.clock import utc_now
@@ -142,3 +142,33 @@ class RefreshNotice(Base):
     recipient: Mapped[str] = mapped_column(String(32), nullable=False)
     message: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+
+
+class ProxyLink(Base):
+    """An account's authority to act for one patient: the legal role, when it holds, and the
+    evidence staff saw (a document reference, never the document).
+
+    Set and withdraw on the patient's behalf at ``/my-choices`` use the role recorded here,
+    never one the proxy names. The link holds from ``valid_from`` to ``valid_until``
+    (inclusive; open-ended when empty) unless ended earlier (``ended_at``).
+    """
+
+    __tablename__ = "choice_proxy_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), nullable=False, index=True)
+    nhs_number: Mapped[str] = mapped_column(String(10), nullable=False, index=True)
+    acting_as: Mapped[ActingAs] = mapped_column(
+        portable_enum(ActingAs, "acting_as"), nullable=False
+    )
+    valid_from: Mapped[date] = mapped_column(Date, nullable=False)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    evidence_reference: Mapped[str] = mapped_column(String(100), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utc_now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    def in_force_on(self, day: date) -> bool:
+        return (self.ended_at is None and self.valid_from <= day
+                and (self.valid_until is None or day <= self.valid_until))
