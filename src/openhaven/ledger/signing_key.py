@@ -42,7 +42,8 @@ PUBLIC_KEY_FILE = "public-key.pem"
 __all__ = [
     "HISTORY_FILE", "PUBLIC_KEY_FILE", "SIGNING_KEY_FILE", "export_public_key",
     "exported_public_key", "history_path", "key_history", "key_id", "public_key_path",
-    "public_key_pem", "signing_key", "signing_key_path", "trusted_public_key",
+    "public_key_pem", "rotation_unfinished", "signing_key", "signing_key_path",
+    "trusted_public_key",
 ]
 
 
@@ -117,6 +118,11 @@ def install_pending_key(haven: Haven) -> None:
         os.replace(pending, path)
     fsync_directory(path.parent)
     export_public_key(haven, key.public_key())
+
+
+def rotation_unfinished(haven: Haven) -> bool:
+    """A rotation committed its key history but stopped before moving the new key in place."""
+    return _committed_pending_key(haven) is not None
 
 
 def _committed_pending_key(haven: Haven) -> Ed25519PrivateKey | None:
