@@ -122,6 +122,7 @@ def test_the_form_offers_the_choice_explained_with_no_free_text_chosen(site: Sit
 # the form's free-text choice and data, the allowance stored, the screening expected
 CHOICES = [
     ("no free text", {"free_text": "none", "data": PLAIN_DATA}, "none", "allow", set()),
+    ("the choice left out: no free text", {"data": PLAIN_DATA}, "none", "allow", set()),
     ("de-identified notes", {"free_text": "deidentified"}, "deidentified", "refer",
      {"free-text-to-committee", "free-text-on-register"}),
     ("the same choice in the data too",
@@ -161,7 +162,7 @@ def test_the_choice_is_stored_screened_and_shown_to_applicant_and_committee(
 # what is posted, the field named, words the message must hold
 REFUSED = [
     ("an unknown choice", {"free_text": "verbatim"}, "free_text", "No free text"),
-    ("no choice at all", {"free_text": ""}, "free_text", "De-identified free text"),
+    ("an empty choice", {"free_text": ""}, "free_text", "De-identified free text"),
     ("the data section says otherwise",
      {"free_text": "none", "data": {**NOTES_DATA, "free_text": "deidentified"}},
      "data.free_text", "choose it on the form only"),

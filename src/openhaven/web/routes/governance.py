@@ -234,7 +234,9 @@ async def application_submit(
     form = await request.form()
     values: dict[str, Any] = {
         name: str(form.get(name, "")) for name in (*FORM_FIELDS, "data", "article6", "article9",
-                                                   "common_law", "duration_days", "free_text")}
+                                                   "common_law", "duration_days")}
+    # Left out (a client other than this form), free text is "none", as in a request file.
+    values["free_text"] = str(form.get("free_text", "none"))
     values.update({"declared_uses": [str(v) for v in form.getlist("declared_uses")],
                    "commercial": form.get("commercial") == "yes",
                    "safeguards_accepted": form.get("safeguards_accepted") == "yes"})
