@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from openhaven.cli.main import app
 from openhaven.core.clock import utc_now
-from openhaven.core.errors import InvalidInput
+from openhaven.core.errors import Conflict, InvalidInput
 from openhaven.core.haven import Haven
 from openhaven.ledger import key_rotation, read_entries, record_event, verify
 from openhaven.ledger.key_history import KeyHistory, key_id
@@ -148,6 +148,8 @@ def test_a_head_forged_with_the_retired_key_is_refused(haven: Haven) -> None:
     append_head(haven, sign_head(stolen, size, root))  # dated now: after its retirement
     result = verify(haven)
     assert not result.ok and "retired before the time it claims" in result.reason
+    with pytest.raises(Conflict, match="retired before the time it claims"):
+        inclusion_bundle(haven, 3)  # no proof is handed out against the forged head
 
     heads_file.write_bytes(genuine)
     retired_at = key_history(haven).keys[0].valid_until

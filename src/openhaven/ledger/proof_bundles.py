@@ -6,8 +6,10 @@ proof between them. ``tools/verify_ledger_proof.py`` checks either with only the
 public key (docs/ledger.md describes the format).
 
 Proofs are only ever given against signed heads, because an unsigned root proves nothing
-to an outsider. Before handing one out, the haven recomputes the root it is proving
-against and refuses if the ledger no longer matches the signed head.
+to an outsider. Before handing one out, the haven checks the head's signature against its
+key history (a key in force at the time the head claims, so heads signed before a key
+rotation still serve), recomputes the root it is proving against, and refuses if either
+fails.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from openhaven.ledger.audit_log import entries_path, sign_tree_head
 from openhaven.ledger.log_file import lines_from
 from openhaven.ledger.merkle_proofs import consistency_proof, inclusion_proof
 from openhaven.ledger.merkle_tree import leaf_hash, root_hash
+from openhaven.ledger.signing_key import key_history
 from openhaven.ledger.tree_heads import SignedTreeHead, latest_head, read_heads
 
 
@@ -42,7 +45,7 @@ def inclusion_bundle(haven: Haven, seq: int, *, tree_size: int | None = None) ->
         if tree_size <= seq:
             raise InvalidInput(f"entry {seq} is not in a tree of {tree_size} entries")
         head = _head_of_size(haven, tree_size)
-    leaves = _checked_leaves(lines, head)
+    leaves = _checked_leaves(haven, lines, head)
     return {
         "type": "inclusion",
         "leaf_index": seq,
@@ -62,7 +65,8 @@ def consistency_bundle(haven: Haven, first: int, second: int) -> dict[str, Any]:
         )
     first_head, second_head = _head_of_size(haven, first), _head_of_size(haven, second)
     lines = _entry_lines(haven)
-    leaves = _checked_leaves(lines, second_head)
+    _check_signature(haven, first_head)
+    leaves = _checked_leaves(haven, lines, second_head)
     if not hmac.compare_digest(root_hash(leaves[:first]), first_head.root_hash):
         raise _mismatch(first)
     return {
@@ -97,7 +101,16 @@ def _head_of_size(haven: Haven, tree_size: int) -> SignedTreeHead:
     )
 
 
-def _checked_leaves(lines: list[bytes], head: SignedTreeHead) -> list[bytes]:
+def _check_signature(haven: Haven, head: SignedTreeHead) -> None:
+    """Refuse a head no key of the history vouches for at the time it claims."""
+    refusal = key_history(haven).refusal(head.key_id, head.timestamp, head.signature_valid)
+    if refusal is not None:
+        raise Conflict(f"the signed tree head of size {head.tree_size} {refusal}; run "
+                       "`openhaven ledger verify`")
+
+
+def _checked_leaves(haven: Haven, lines: list[bytes], head: SignedTreeHead) -> list[bytes]:
+    _check_signature(haven, head)
     if head.tree_size > len(lines):
         raise _mismatch(head.tree_size)
     leaves = [leaf_hash(line) for line in lines[: head.tree_size]]
