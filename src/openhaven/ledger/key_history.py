@@ -23,7 +23,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +58,10 @@ class HistoricKey:
     public_key: Ed25519PublicKey
     valid_from: int
     valid_until: int | None
+    key_id: str = field(init=False, compare=False)
 
-    @property
-    def key_id(self) -> str:
-        return key_id(self.public_key)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key_id", key_id(self.public_key))
 
     def covers(self, timestamp: int) -> bool:
         return self.valid_from <= timestamp and (
