@@ -159,14 +159,15 @@ def test_a_researcher_and_nobody_are_refused(site: Site) -> None:
         "/sign-in?")
 
 
-def test_a_proxy_sees_the_patients_choices_but_staff_record_theirs(site: Site) -> None:
+def test_a_proxy_without_a_recorded_authority_sees_but_does_not_set(site: Site) -> None:
     proxy = site.client("proxy")
-    assert proxy.get("/api/my-choices").status_code == 200
+    shown = proxy.get("/api/my-choices")
+    assert shown.status_code == 200 and shown.json()["acting_for"] == []
     page = proxy.get("/my-choices")
     assert page.status_code == 200 and "custodian team" in page.text
     assert 'action="/my-choices"' not in page.text
     refused = proxy.post("/api/my-choices", json={"decision": "opt-out"})
-    assert refused.status_code == 403 and "staff" in refused.text
+    assert refused.status_code == 403 and "not recorded" in refused.text
 
 
 def test_changing_a_choice_needs_the_csrf_token(site: Site) -> None:

@@ -23,6 +23,7 @@ from openhaven.choices.models import (
     ConsentValue,
     ProjectConsent,
     ProjectExemption,
+    ProxyLink,
     RefreshNotice,
 )
 from openhaven.core.database import Base
@@ -153,3 +154,14 @@ def event_key(fields: Mapping[str, Any]) -> tuple[Any, ...]:
 
 KEY_FIELDS = ("nhs_number", "choice", "value", "channel", "recorded_by", "acting_as",
               "recorded_at", "effective_at")
+
+
+def proxy_links_for_account(session: Session, account_id: int) -> list[ProxyLink]:
+    """Every proxy link recorded for an account (in force or not), oldest first."""
+    statement = (select(ProxyLink).where(ProxyLink.account_id == account_id)
+                 .order_by(ProxyLink.id))
+    return list(session.scalars(statement))
+
+
+def proxy_link(session: Session, link_id: int) -> ProxyLink | None:
+    return session.get(ProxyLink, link_id)

@@ -6,6 +6,7 @@ own query); logs and the ledger never carry it.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -300,3 +301,81 @@ def ingest_gp_command(
         else:
             console.print(f"Ingested {result.ingested}; {found.withheld_patients:,} patient(s) "
                           "kept out by Type 1 objections")
+
+
+def _iso_date(text: str | None, option: str) -> date | None:
+    from openhaven.core.errors import InvalidInput, Location
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--{option} must be an ISO date (YYYY-MM-DD)",
+                           Location(field=option.replace("-", "_"))) from None
+
+
+@choices_app.command("link-proxy")
+def link_proxy_command(
+    ctx: typer.Context,
+    account_id: Annotated[int, typer.Argument(help="The proxy's account (it must hold the "
+                                              "proxy role).")],
+    nhs_number: NhsNumberArgument,
+    role: Annotated[str, typer.Option("--role", help="parental_responsibility, "
+                    "lasting_power_of_attorney or court_appointed_deputy.")],
+    evidence: Annotated[str, typer.Option("--evidence", help="A reference to the evidence "
+                        "seen (document or register number), not the document itself.")],
+    valid_from: Annotated[str | None, typer.Option(
+        "--valid-from", help="When the authority starts (ISO date; default today).")] = None,
+    valid_until: Annotated[str | None, typer.Option(
+        "--valid-until", help="The last day it holds (ISO date; default open-ended).")] = None,
+    recorded_by: RecordedByOption = ACTOR,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a proxy's authority to act for a patient, so they set the choices themselves."""
+    with haven_command(ctx, home, as_json=as_json) as haven:
+        from openhaven.choices.proxies import link_proxy, summary
+        from openhaven.core.clock import today
+        from openhaven.core.errors import NotFound
+        from openhaven.identity.repository import account_by_id
+
+        starts = _iso_date(valid_from, "valid-from") or today()
+        ends = _iso_date(valid_until, "valid-until")
+        with governance_session(haven) as session:
+            account = account_by_id(session, account_id)
+            if account is None:
+                raise NotFound(f"There is no account {account_id}")
+            link = link_proxy(
+                session, haven, account_id=account.id, account_reference=account.reference,
+                account_roles=account.person.role_names, nhs_number=nhs_number,
+                acting_as=role, valid_from=starts, valid_until=ends,
+                evidence_reference=evidence, actor=recorded_by)
+            answer = summary(link).as_dict()
+        if as_json:
+            emit_json(answer)
+        else:
+            until = answer["valid_until"] or "further notice"
+            console.print(f"Proxy link {answer['link']}: account {account_id} acts as "
+                          f"{answer['acting_as']} from {answer['valid_from']} until {until}.",
+                          highlight=False)
+
+
+@choices_app.command("end-proxy")
+def end_proxy_command(
+    ctx: typer.Context,
+    link_id: Annotated[int, typer.Argument(help="The proxy link to end.")],
+    recorded_by: RecordedByOption = ACTOR,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """End a proxy link now (the authority was revoked, or recorded in error)."""
+    with haven_command(ctx, home, as_json=as_json) as haven:
+        from openhaven.choices.proxies import end_proxy_link, summary
+
+        with governance_session(haven) as session:
+            answer = summary(end_proxy_link(session, haven, link_id, actor=recorded_by))
+        if as_json:
+            emit_json(answer.as_dict())
+        else:
+            console.print(f"Proxy link {link_id} ended.")
