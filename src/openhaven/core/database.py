@@ -36,6 +36,8 @@ NAMING_CONVENTION = {
 }
 MIGRATIONS_PACKAGE = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: execution option asking SQLite to begin with the write lock (BEGIN IMMEDIATE)
+SQLITE_WRITE_LOCK = "openhaven_write_lock"
 
 
 class Base(DeclarativeBase):
@@ -154,7 +156,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A deferred transaction that has read and then writes fails at once with "database
+        # is locked" if another connection committed in between (the busy timeout does not
+        # apply to that upgrade). A unit of work that asks for the write lock takes it when
+        # it begins, and waits its turn instead.
+        immediate = connection.get_execution_options().get(SQLITE_WRITE_LOCK, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -163,9 +170,17 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One session, one commit: everything inside succeeds together or is rolled back."""
-    session = Session(bind=engine, expire_on_commit=False)
+def unit_of_work(engine: Engine, *, write_lock: bool = False) -> Iterator[Session]:
+    """One session, one commit: everything inside succeeds together or is rolled back.
+
+    With ``write_lock``, SQLite takes the database's write lock when the unit of work begins
+    (waiting up to the busy timeout for it), so a writer that reads first cannot lose the race
+    to another writer; use it where many clients write at once (the web's POSTs). Without it
+    the transaction is deferred, so a unit of work that only reads never waits, and one held
+    open around another (as tests do) does not block it. PostgreSQL needs neither.
+    """
+    bind = engine.execution_options(**{SQLITE_WRITE_LOCK: True}) if write_lock else engine
+    session = Session(bind=bind, expire_on_commit=False)
     try:
         yield session
         session.commit()

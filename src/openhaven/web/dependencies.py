@@ -29,8 +29,14 @@ def view(request: Request) -> HavenView:
 
 
 def db(request: Request) -> Iterator[Session]:
-    """One unit of work per request: committed when the route returns, rolled back on error."""
-    with unit_of_work(request.app.state.engine) as session:
+    """One unit of work per request: committed when the route returns, rolled back on error.
+
+    Pages and API reads (GET, HEAD) only read, so on SQLite they never wait for a writer;
+    every other method takes the write lock when it begins, so concurrent writers queue
+    (up to the busy timeout) instead of failing with "database is locked".
+    """
+    writes = request.method not in ("GET", "HEAD")
+    with unit_of_work(request.app.state.engine, write_lock=writes) as session:
         yield session
 
 
