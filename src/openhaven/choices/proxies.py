@@ -100,7 +100,6 @@ def link_proxy(
                      valid_from=valid_from, valid_until=valid_until,
                      evidence_reference=evidence, recorded_by=actor)
     repository.add_row(session, link)
-    session.flush()
     record_event(haven, "choices.proxy_linked", actor=actor, subject=f"proxy-link:{link.id}",
                  details={"account": account_reference, "acting_as": role.value,
                           "valid_from": valid_from.isoformat(),
@@ -118,7 +117,7 @@ def end_proxy_link(session: Session, haven: Haven, link_id: int, *, actor: str) 
         raise Conflict(f"Proxy link {link_id} has already ended")
     link.ended_at = utc_now()
     link.ended_by = actor
-    session.flush()
+    repository.save(session)
     record_event(haven, "choices.proxy_link_ended", actor=actor,
                  subject=f"proxy-link:{link.id}")
     return link

@@ -84,7 +84,8 @@ def opted_out_at(session: Session, *, choice: str, at: datetime) -> list[str]:
 
 
 def add_row(session: Session, row: Base) -> None:
-    """Append an exemption, a consent or a refresh notice, and flush it so its id exists."""
+    """Append an exemption, a consent, a refresh notice or a proxy link, and flush it so its
+    id exists."""
     session.add(row)
     session.flush()
 
@@ -165,3 +166,8 @@ def proxy_links_for_account(session: Session, account_id: int) -> list[ProxyLink
 
 def proxy_link(session: Session, link_id: int) -> ProxyLink | None:
     return session.get(ProxyLink, link_id)
+
+
+def save(session: Session) -> None:
+    """Flush changes to rows already held (a proxy link ended)."""
+    session.flush()
