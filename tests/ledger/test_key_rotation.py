@@ -4,8 +4,12 @@ can sign nothing new, and a rotation cut short leaves the old key in force."""
 from __future__ import annotations
 
 import json
+import os
+import random
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -261,6 +265,12 @@ def test_a_crash_before_the_commit_leaves_the_old_key_in_force(
     rotation = rotate_signing_key(haven, actor="custodian", reason="scheduled, again")
     assert verify(haven).ok and rotation.old_key_id == old_id
     assert [k.key_id for k in key_history(haven).keys] == [old_id, rotation.new_key_id]
+    # a pending key torn by a crash mid-write is never trusted and stops nothing
+    pending_key_path(haven).write_bytes(b"-----BEGIN PRIV")
+    pending_key_path(haven).chmod(0o600)
+    _events(haven, 1, start=8)
+    assert key_id(signing_key(haven).public_key()) == rotation.new_key_id
+    assert verify(haven).ok
 
 
 def test_a_crash_after_the_commit_is_finished_by_the_next_signing(
@@ -294,3 +304,44 @@ def test_a_key_slipped_into_the_history_is_caught(haven: Haven) -> None:
     history_path(haven).write_bytes(impostor.encode())
     result = verify(haven)
     assert not result.ok and "not the haven's ledger key" in result.reason
+
+
+def _rotate_forever(haven: Haven, acknowledgements: int) -> None:
+    """The child: appends and rotates in turn, reporting each finished rotation's new key."""
+    try:
+        number = 0
+        while True:
+            record_event(haven, "crash.append", actor="system", details={"n": number})
+            rotation = rotate_signing_key(haven, actor="custodian", reason="crash test")
+            os.write(acknowledgements, f"{rotation.new_key_id}\n".encode())
+            number += 1
+    finally:
+        os._exit(3)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs fork and SIGKILL")
+def test_rotations_killed_at_random_moments_leave_a_verifiable_ledger(haven: Haven) -> None:
+    rng = random.Random(20261123)
+    finished: list[str] = []
+    started = time.monotonic()
+    rounds = 0
+    while rounds < 25 and time.monotonic() - started < 8.0:
+        rounds += 1
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.close(read_end)
+            _rotate_forever(haven, write_end)
+        os.close(write_end)
+        time.sleep(rng.uniform(0.0, 0.1))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        with os.fdopen(read_end, "rb") as pipe:
+            finished += pipe.read().decode().split()
+        result = verify(haven)
+        assert result.ok, (rounds, result)
+        history = [key.key_id for key in key_history(haven).keys]
+        assert set(finished) <= set(history), rounds  # no finished rotation is undone
+        assert key_id(signing_key(haven).public_key()) == history[-1], rounds
+        assert verify(haven).ok, rounds
+    assert rounds >= 10 and finished, (rounds, len(finished))

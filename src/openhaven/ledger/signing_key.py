@@ -111,13 +111,17 @@ def write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
 
 
 def install_pending_key(haven: Haven) -> None:
-    """Move the committed pending key into place (the old private key is gone) and export it."""
+    """Export the committed pending key's public half, then move the key into place (the old
+    private key is gone): a crash between the two leaves the rotation visibly unfinished."""
     pending, path = pending_key_path(haven), signing_key_path(haven)
-    key = _load_private(pending)
+    try:
+        key = _load_private(pending)
+    except FileNotFoundError:  # another process finished it first
+        return
+    export_public_key(haven, key.public_key())
     with contextlib.suppress(FileNotFoundError):  # another process finished it first
         os.replace(pending, path)
     fsync_directory(path.parent)
-    export_public_key(haven, key.public_key())
 
 
 def rotation_unfinished(haven: Haven) -> bool:
@@ -132,13 +136,13 @@ def _committed_pending_key(haven: Haven) -> Ed25519PrivateKey | None:
         return None
     history = read_history_file(history_path(haven))
     current = None if history is None else history.current
+    if current is None:
+        return None
     try:
         key = _load_private(pending)
-    except FileNotFoundError:
-        return None
-    if current is None or current.key_id != key_id(key.public_key()):
-        return None
-    return key
+    except (FileNotFoundError, ConfigurationError):
+        return None  # gone, or torn by a crash before the commit: never in force
+    return key if current.key_id == key_id(key.public_key()) else None
 
 
 def _finish_committed_rotation(haven: Haven) -> None:
