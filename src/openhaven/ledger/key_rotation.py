@@ -7,8 +7,8 @@ One rotation, all under the ledger's writer lock so that no other entry or head 
    head over it is signed with the OLD key: the old key vouches for its successor;
 3. commit: ``ledger/public-key-history.json`` is replaced atomically, the old key retired at
    that head's timestamp and the new key valid from it;
-4. the new key replaces the private key file (the old private key is destroyed) and its
-   public half is exported to ``ledger/public-key.pem``;
+4. the new public key is exported to ``ledger/public-key.pem``, then the new key replaces
+   the private key file (the old private key is destroyed);
 5. a head over the same entries is signed with the NEW key.
 
 A crash before step 3 leaves the old key in force and the ledger verifiable (the entry then
