@@ -69,6 +69,7 @@ STAFF_COMMANDS = {
     "extract provision", "extract rotate-key", "ledger sign", "ledger rotate-key", "choices set",
     "choices withdraw", "choices show", "choices history", "choices import",
     "choices export", "choices check", "choices exempt", "choices ingest-gp",
+    "choices link-proxy", "choices end-proxy",
     "release review", "release verify-manifest", "account create", "account list",
     "account set-password", "account reset-totp", "account disable", "account set-roles",
     "token issue", "token list", "token revoke", "transparency patient",
