@@ -345,3 +345,32 @@ def test_rotations_killed_at_random_moments_leave_a_verifiable_ledger(haven: Hav
         assert key_id(signing_key(haven).public_key()) == history[-1], rounds
         assert verify(haven).ok, rounds
     assert rounds >= 10 and finished, (rounds, len(finished))
+
+
+def test_a_rotation_waits_for_a_document_being_dated_and_signed(haven: Haven) -> None:
+    """A manifest dated and signed inside ``signing_moment`` is always within its key's
+    validity: a rotation started meanwhile waits until the signing is done."""
+    import threading
+
+    from openhaven.ledger.key_history import signature_verifier
+    from openhaven.ledger.signing_key import key_history
+
+    rotated = threading.Event()
+
+    def rotate() -> None:
+        key_rotation.rotate_signing_key(haven, actor="custodian", reason="scheduled rotation")
+        rotated.set()
+
+    with key_rotation.signing_moment(haven) as (key, now):
+        rotation = threading.Thread(target=rotate)
+        rotation.start()
+        assert not rotated.wait(timeout=0.3)  # held off by the writer lock
+        message = b"a manifest dated " + now.isoformat().encode()
+        signature = key.sign(message)
+    rotation.join()
+    assert rotated.is_set()
+    history = key_history(haven)
+    signed_at = int(now.timestamp() * 1000)
+    assert history.refusal(key_id(key.public_key()), signed_at,
+                           signature_verifier(signature, message)) is None
+    assert history.current is not None and history.current.key_id != key_id(key.public_key())

@@ -20,7 +20,10 @@ new key.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -102,3 +105,15 @@ def commit_history(haven: Haven, history: KeyHistory) -> None:
     path = history_path(haven)
     write_atomically(path, history.encode())
     path.chmod(0o644)
+
+
+@contextmanager
+def signing_moment(haven: Haven) -> Iterator[tuple[Ed25519PrivateKey, datetime]]:
+    """The key in force and the time now, read together under the ledger's writer lock.
+
+    A document that states when it was signed (a release manifest's ``released_at``) must be
+    dated within its key's validity; holding the lock keeps a rotation from falling between
+    reading the clock and signing. Sign inside the block; append to the ledger after it.
+    """
+    with locked_for_append(entries_path(haven)):
+        yield signing_key(haven), utc_now()

@@ -37,6 +37,7 @@ from openhaven.governance.access import is_active
 from openhaven.governance.models import Person, Project, Role
 from openhaven.governance.workflow import get_project
 from openhaven.ledger import record_event
+from openhaven.ledger.key_rotation import signing_moment
 from openhaven.outputs import repository as outputs
 from openhaven.outputs.airlock_checks import (
     add_differencing,
@@ -474,19 +475,20 @@ def _decide(session: Session, haven: Haven, request: ReleaseRequest, project: Pr
 
 def _release(session: Session, haven: Haven, request: ReleaseRequest, project: Project,
              votes: list[ReleaseReview]) -> None:
-    now = utc_now()
-    manifest = {
-        "haven": "openhaven", "project": project.reference, "request_id": request.id,
-        "title": request.title, "round": request.review_round,
-        "requested_by": f"person:{request.requested_by}",
-        "approved_by": sorted(f"person:{v.checker_id}" for v in votes),
-        "released_at": now.isoformat(),
-        "files": [{"name": i.name, "kind": i.kind, "output_id": i.output_id,
-                   "sha256": i.sha256, "size": i.size, "description": i.description,
-                   "verdict": i.verdict, "checks": i.checks,
-                   "exception": i.exception_reason} for i in request.items],
-    }
-    signed, signature = sign_manifest(haven, manifest)
+    # dated and signed under one lock, so no key rotation falls between the two
+    with signing_moment(haven) as (key, now):
+        manifest = {
+            "haven": "openhaven", "project": project.reference, "request_id": request.id,
+            "title": request.title, "round": request.review_round,
+            "requested_by": f"person:{request.requested_by}",
+            "approved_by": sorted(f"person:{v.checker_id}" for v in votes),
+            "released_at": now.isoformat(),
+            "files": [{"name": i.name, "kind": i.kind, "output_id": i.output_id,
+                       "sha256": i.sha256, "size": i.size, "description": i.description,
+                       "verdict": i.verdict, "checks": i.checks,
+                       "exception": i.exception_reason} for i in request.items],
+        }
+        signed, signature = sign_manifest(haven, manifest, key)
     write_manifest(release_folder(haven, project.reference, request.id), signed, signature)
     request.manifest = signed
     request.signature = signature

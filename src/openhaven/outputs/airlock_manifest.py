@@ -24,7 +24,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openhaven.core.errors import InvalidInput, Location
 from openhaven.core.haven import Haven
@@ -47,9 +47,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sign_manifest(haven: Haven, manifest: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """Name the signing key in the manifest, sign its canonical bytes; return both."""
-    key = signing_key(haven)
+def sign_manifest(haven: Haven, manifest: dict[str, Any],
+                  key: Ed25519PrivateKey | None = None) -> tuple[dict[str, Any], str]:
+    """Name the signing key in the manifest, sign its canonical bytes; return both.
+
+    Pass the ``key`` from ``ledger.key_rotation.signing_moment`` when the manifest is dated.
+    """
+    key = key or signing_key(haven)
     signed = {**manifest, "key_id": key_id(key.public_key())}
     return signed, key.sign(canonical_bytes(signed)).hex()
 
