@@ -58,6 +58,14 @@ def test_a_script_uploaded_on_the_page_queues_runs_and_shows_outputs_not_content
     listing = researcher.get(jobs_page).text
     job_id = job_page.rsplit("/", 1)[1]
     assert f'href="{job_page}">{job_id}</a>' in listing and "table.py" in listing
+    # the output's own link opens the release form with its path filled in
+    path = f"projects/{project_reference}/jobs/{job_id}/output/table.csv"
+    release_form = researcher.get(f"/projects/{project_reference}/releases",
+                                  params={"file": path}).text
+    assert f'name="file_path" value="{path}"' in release_form
+    elsewhere = researcher.get(f"/projects/{project_reference}/releases",
+                               params={"file": "/etc/passwd"}).text
+    assert 'name="file_path" value=""' in elsewhere
 
 
 def test_the_upload_form_refuses_without_its_token_or_a_python_file(

@@ -9,6 +9,7 @@ release request page for a project, and the checker's review queue.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,14 @@ def release_page(reference: str, request: Request, session: Session = DB) -> HTM
     return _release_page(request, session, reference, None)
 
 
+def _job_file_to_prefill(request: Request, reference: str) -> str:
+    """``?file=`` from a job page's link, kept only if it names one of this project's job
+    output files (the form's own check still decides whether it may be released)."""
+    wanted = request.query_params.get("file", "")
+    pattern = rf"projects/{re.escape(reference)}/jobs/\d+/output/[A-Za-z0-9_.-]{{1,200}}"
+    return wanted if re.fullmatch(pattern, wanted) else ""
+
+
 def _release_page(request: Request, session: Session, reference: str,
                   message: str | None, status_code: int = 200) -> HTMLResponse:
     person = acting_person(request, session)
@@ -189,7 +198,8 @@ def _release_page(request: Request, session: Session, reference: str,
                 for r in airlock.requests_of_project(session, project.id)]
     checked = [o for o in outputs.list_outputs(session, project.id) if o.status == "checked"]
     return page(request, "release_requests.html", status_code=status_code, project=project,
-                releases=releases, outputs=checked, message=message)
+                releases=releases, outputs=checked, message=message,
+                prefill_file=_job_file_to_prefill(request, reference))
 
 
 @pages.post("/projects/{reference}/releases", dependencies=[requires(RELEASE_REQUEST)])
