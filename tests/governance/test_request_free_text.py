@@ -45,11 +45,17 @@ def test_the_allowance_reaches_the_specification_and_the_record(
 def test_without_the_allowance_the_operator_is_refused(
     session: Session, haven: Haven, cast: Cast
 ) -> None:
-    project = make_project(session, haven, cast, dataset_specification=WITH_NOTES)
-    assert "free_text" not in project.dataset_specification
-    specification = DatasetSpecification.from_dict(project.dataset_specification)
+    # where the request is written: refused naming the field, and nothing is written ...
+    before = len(service.list_projects(session))
+    with pytest.raises(InvalidInput) as at_request:
+        make_project(session, haven, cast, dataset_specification=WITH_NOTES)
+    assert at_request.value.location is not None
+    assert at_request.value.location.field == "data.tables.notes.text"
+    assert len(service.list_projects(session)) == before
+    # ... and again at provisioning, whatever route a specification took to get there
+    specification = DatasetSpecification.from_dict(WITH_NOTES)
     with pytest.raises(SafeguardRefused) as refused:
-        specification.check_identifiability(project.identifiability)
+        specification.check_identifiability("pseudonymised")
     assert refused.value.location is not None
     assert refused.value.location.field == "tables.notes.text"
 

@@ -279,6 +279,14 @@ class _Reader:
             where = f"data.{error.location.field}" if error.location and error.location.field \
                 else "data.tables"
             raise self.fail(error.message, where) from None
+        for table_name, columns in specification.tables.items():
+            for column_name, operator in columns.items():
+                if (operator.partition(":")[0] == "deidentify_text"
+                        and specification.free_text != "deidentified"):
+                    # refused here, where the request is written, not at provisioning
+                    raise self.fail("notes asked for through deidentify_text need "
+                                    "data.free_text: deidentified (or drop them)",
+                                    f"data.tables.{table_name}.{column_name}")
         justifications = raw.get("justifications") or {}
         if not isinstance(justifications, Mapping):
             raise self.fail("data.justifications must map table.field to a reason",
