@@ -132,3 +132,28 @@ def test_output_page_shows_suppressed_cells(client: TestClient) -> None:
             row[-1] is None for row in body["result"]["rows"]
         )
     assert suppressed > 0
+
+
+def test_the_demo_patient_sees_the_project_that_used_their_record(
+    demo_home: Path, demo_accounts: dict[str, Any]
+) -> None:
+    patient = TestClient(create_app(Haven.open(demo_home)))
+    sign_in(patient, demo_accounts["patient"])
+    uses = patient.get("/api/my-data")
+    assert uses.status_code == 200, uses.text
+    assert [use["reference"] for use in uses.json()["extracts"]] == ["OH-2026-0001"]
+    own = patient.get("/api/my-choices")
+    assert own.status_code == 200 and own.json()["current"] is not None
+
+
+def test_the_demo_proxy_acts_for_a_child_under_parental_responsibility(
+    demo_home: Path, demo_accounts: dict[str, Any]
+) -> None:
+    proxy = TestClient(create_app(Haven.open(demo_home)))
+    sign_in(proxy, demo_accounts["proxy"])
+    answer = proxy.get("/api/my-choices")
+    assert answer.status_code == 200, answer.text
+    acting_for = answer.json()["acting_for"]
+    assert len(acting_for) == 1
+    assert acting_for[0]["acting_as"] == "parental_responsibility"
+    assert acting_for[0]["in_force"] is True

@@ -34,6 +34,7 @@ from openhaven.journey.demo_accounts import (
     describe,
     write_accounts_file,
 )
+from openhaven.journey.demo_links import link_demo_people
 from openhaven.journey.demo_release import run_release_journey
 from openhaven.outputs.service import run_checked_query
 from openhaven.provisioning.service import provision_extract
@@ -70,6 +71,8 @@ class DemoReport:
     accounts: list[dict[str, Any]] = field(default_factory=list)
     #: the same, as text to print once when the demo has run
     accounts_notice: str = ""
+    #: what the patient and proxy accounts were linked to (never an NHS number)
+    linked: dict[str, Any] = field(default_factory=dict)
 
     def add(self, key: str, title: str, summary: str, **details: Any) -> None:
         self.stages.append({"key": key, "title": title, "summary": summary, **details})
@@ -109,6 +112,7 @@ def run_demo(
         reference = _approve_project(haven, engine, report)
         step("Creating one demo account per role")
         _create_demo_accounts(haven, engine, report)
+        report.linked = link_demo_people(haven, engine)
         step("Provisioning the project's extract")
         with unit_of_work(engine) as session:
             extract = provision_extract(session, haven, reference, actor="custodian")
