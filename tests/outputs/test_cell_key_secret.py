@@ -77,3 +77,24 @@ def test_no_master_key_is_a_configuration_error_not_a_default(tmp_path: Path,
         cell_key_secret(haven)
     with pytest.raises(ConfigurationError, match="master key"):
         table(haven, cohort)
+
+
+def test_the_cell_key_command_uses_the_havens_secret(tmp_path: Path, cohort: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from openhaven.cli.main import app
+
+    home = tmp_path / "haven"
+    runner = CliRunner()
+    arguments = ["outputs", "cell-key", str(cohort), "--row", "region", "--col", "sex",
+                 "--home", str(home), "--json"]
+    first = runner.invoke(app, arguments)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["counts"] == table(Haven.open(home), cohort)
+    assert runner.invoke(app, arguments).stdout == first.stdout
+    assert not any(f"{i:024x}" in first.stdout for i in range(400))  # no record key shown
+    missing = runner.invoke(app, [*arguments[:3], "--row", "nowhere", *arguments[5:]])
+    assert missing.exit_code != 0
+    assert json.loads(missing.stdout)["error"]["location"]["field"] == "row"

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from openhaven.cli.context import JsonOption
+from openhaven.cli.context import HomeOption, JsonOption, haven_command
 from openhaven.cli.rendering import console, emit_json, reporting_errors
 from openhaven.core.errors import InvalidInput, Location
 
@@ -53,6 +53,37 @@ def crosstab_command(
             emit_json(body)
             return
         _print(body)
+
+
+@outputs_app.command("cell-key")
+def cell_key_command(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Argument(help="A Parquet or CSV file inside the haven.")],
+    row: Annotated[str, typer.Option("--row", help="The row variable.")],
+    col: Annotated[str, typer.Option("--col", help="The column variable.")],
+    id_column: Annotated[str, typer.Option(
+        "--id-column", help="Each record's permanent key (the pseudonym).")] = "pseudonym",
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Count ROW × COL with the cell key method under the haven's own secret.
+
+    The same records always get the same noise in this haven (so a table asked for twice,
+    or a near-copy of it, gives nothing away by differencing), and nobody without the
+    haven's master key can reproduce it.
+    """
+    with haven_command(ctx, home, as_json=as_json) as haven:
+        from openhaven.outputs.helpers import cell_key_table
+
+        body = cell_key_table(data, row, col, id_column=id_column, haven=haven)
+        if as_json:
+            emit_json(body)
+            return
+        table = Table(row, *map(str, body["cols"]),
+                      title=f"{data.name} — cell key method (perturbed counts)")
+        for label, counts in zip(body["rows"], body["counts"], strict=True):
+            table.add_row(str(label), *map(str, counts))
+        console.print(table)
 
 
 def _names(text: str, option: str) -> list[str]:
