@@ -27,6 +27,7 @@ from openhaven.cli.context import (
     acting_person,
     error_log,
     governance_session,
+    haven_command,
     open_haven,
     resolve_home,
 )
@@ -117,9 +118,7 @@ def run_job_command(
     answer's ``status`` (succeeded, failed, blocked or cancelled); the exit code is non-zero
     only when no job could be recorded (bad script, unknown project, ...).
     """
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
-        haven = open_haven(home)
+    with haven_command(ctx, home, as_json=as_json) as haven:
         job_id = _submit(haven, reference, script, actor, acting_as, _limits(timeout, memory_mb))
         report = _until_ended(haven, job_id)
         if as_json:
@@ -147,11 +146,9 @@ def submit_job_command(
     as_json: JsonOption = False,
 ) -> None:
     """Queue SCRIPT to run on the project's extract and return at once (a worker runs it)."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.jobs.service import get_job, job_summary
 
-        haven = open_haven(home)
         job_id = _submit(haven, reference, script, actor, acting_as, _limits(timeout, memory_mb))
         with governance_session(haven) as session:
             summary = job_summary(get_job(session, job_id))
@@ -172,11 +169,9 @@ def cancel_job_command(
     as_json: JsonOption = False,
 ) -> None:
     """Cancel a job: a queued one never starts; a running one is stopped by its worker."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.jobs.service import cancel_job, job_summary
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             person = None if acting_as is None else acting_person(session, acting_as)
             summary = job_summary(cancel_job(
@@ -198,11 +193,9 @@ def job_log_command(
     as_json: JsonOption = False,
 ) -> None:
     """Print a job's checked log (withheld, with the reason, if it carried record-level data)."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.jobs.service import get_job
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             job = get_job(session, job_id)
             answer = {"job_id": job.id, "state": job.state.value, "log": job.log}
@@ -254,11 +247,9 @@ def list_jobs_command(
     as_json: JsonOption = False,
 ) -> None:
     """List a project's jobs with their states."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.jobs.service import job_summary, list_jobs
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             jobs = [job_summary(j) for j in list_jobs(session, reference)]
         if as_json:
@@ -279,11 +270,9 @@ def show_job_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show one job: its state, checked log and outputs."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.jobs.service import get_job, job_summary
 
-        haven = open_haven(home)
         with governance_session(haven) as session:
             summary = job_summary(get_job(session, job_id))
         if as_json:

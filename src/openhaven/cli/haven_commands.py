@@ -13,6 +13,7 @@ from openhaven.cli.context import (
     JsonOption,
     error_log,
     governance_session,
+    haven_command,
     open_haven,
     resolve_home,
 )
@@ -25,11 +26,9 @@ DEMO_REPORT = "demo-report.json"
 
 def init(ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Create a haven: its folders, master key, record store and governance database."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.records.store import open_store
 
-        haven = open_haven(home)
         with open_store(haven.paths.record_store):
             pass
         with governance_session(haven):

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from openhaven.cli.context import HomeOption, JsonOption, error_log, open_haven, resolve_home
+from openhaven.cli.context import (
+    HomeOption,
+    JsonOption,
+    error_log,
+    haven_command,
+    open_haven,
+    resolve_home,
+)
 from openhaven.cli.rendering import console, emit_json, reporting_errors
 from openhaven.core.errors import ExitCode
 
@@ -99,11 +106,9 @@ def key_history_command(
     ctx: typer.Context, home: HomeOption = None, as_json: JsonOption = False
 ) -> None:
     """Print every public key the ledger has signed with and when each was in force (JSON)."""
-    home = resolve_home(ctx, home)
-    with reporting_errors(as_json=as_json, error_log=error_log(home)):
+    with haven_command(ctx, home, as_json=as_json) as haven:
         from openhaven.ledger.signing_key import key_history, signing_key
 
-        haven = open_haven(home)
         signing_key(haven)
         emit_json(key_history(haven).as_json())
 
