@@ -35,6 +35,7 @@ from openhaven.jobs.models import AnalysisJob
 from openhaven.journey.demo import DemoReport, run_demo
 from openhaven.outputs import service as outputs_service
 from openhaven.outputs.models import Output
+from openhaven.provisioning import extract_access
 from openhaven.web.app import create_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "journey"))
@@ -147,8 +148,8 @@ def test_a_person_without_access_is_refused_with_the_reason_and_nothing_runs(
     person = _person(session, email)
     if case == "agreement ended":
         later = _after_the_agreement(session)
-        module = outputs_service if path == "query" else jobs_service
-        monkeypatch.setattr(module, "utc_now", lambda: later)
+        # queries and jobs pass the same gate, which reads the clock
+        monkeypatch.setattr(extract_access, "utc_now", lambda: later)
     before = _counts(session)
     with pytest.raises(PermissionDenied) as refused:
         _run(path, session, haven, person, tmp_path)

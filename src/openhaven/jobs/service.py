@@ -35,13 +35,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from openhaven.core.clock import utc_now
-from openhaven.core.errors import Conflict, InvalidInput, Location, PermissionDenied
+from openhaven.core.errors import Conflict, InvalidInput, Location
 from openhaven.core.haven import Haven
 from openhaven.engine import open_session
 from openhaven.governance import service as governance
-from openhaven.governance.access import may_access
 from openhaven.governance.models import Person
-from openhaven.governance.policy import load_policy
 from openhaven.jobs import repository
 from openhaven.jobs.log_check import check_log
 from openhaven.jobs.models import AnalysisJob, JobState
@@ -54,6 +52,7 @@ from openhaven.jobs.sandbox import (
 )
 from openhaven.ledger import record_event
 from openhaven.provisioning import repository as extracts
+from openhaven.provisioning.extract_access import extract_for_analysis
 
 MAX_SCRIPT_BYTES = 256 * 1024
 #: A running job whose worker has not beaten its heart for this long is failed: the worker
@@ -119,18 +118,7 @@ def submit_job(
     repository.lock_for_writing(session)
     code = _read_script(script)
     code_hash = hashlib.sha256(code).hexdigest()
-    project = governance.get_project(session, reference)
-    now = utc_now()
-    if person is not None:
-        decision = may_access(session, person, project, now,
-                              required=load_policy(haven.home).required_accreditations)
-        if not decision:
-            raise PermissionDenied(f"No access to {reference}'s data: {decision.reason}")
-    elif not governance.is_active(project, now):
-        raise PermissionDenied(f"Project {reference} is not approved and in date")
-    extract = extracts.latest_extract(session, project.id)
-    if extract is None:
-        raise Conflict(f"Project {reference} has no extract yet: provision one first")
+    project, extract = extract_for_analysis(session, haven, reference, person)
     job = AnalysisJob(
         project_id=project.id, extract_id=extract.id, extract_version=extract.version,
         submitted_by=actor, script_name=script.name[:200], code_hash=code_hash,

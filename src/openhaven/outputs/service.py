@@ -18,17 +18,13 @@ from openhaven.analysis.measure_checks import check_measure_table
 from openhaven.analysis.query_spec import AggregateQuery
 from openhaven.analysis.runner import run_query_unsafe
 from openhaven.core.clock import utc_now
-from openhaven.core.errors import Conflict, PermissionDenied
 from openhaven.core.haven import Haven
-from openhaven.governance import service as governance
-from openhaven.governance.access import may_access
 from openhaven.governance.models import Person
-from openhaven.governance.policy import load_policy
 from openhaven.ledger import record_event
 from openhaven.outputs import repository
 from openhaven.outputs.comparable_tables import ComparableTable, TableCell
 from openhaven.outputs.small_counts import CheckedTable, suppress_small_counts
-from openhaven.provisioning import repository as extracts
+from openhaven.provisioning.extract_access import extract_for_analysis
 
 #: where a count-of-patients output keeps its comparable form (for differencing at release)
 COMPARABLE_KEY = "comparable_table"
@@ -43,18 +39,7 @@ def run_checked_query(
     ``person``, when given, is who is asking: refused (with the reason) unless
     ``may_access`` allows them this project's data at this moment.
     """
-    project = governance.get_project(session, reference)
-    now = utc_now()
-    if person is not None:
-        decision = may_access(session, person, project, now,
-                              required=load_policy(haven.home).required_accreditations)
-        if not decision:
-            raise PermissionDenied(f"No access to {reference}'s data: {decision.reason}")
-    elif not governance.is_active(project, now):
-        raise PermissionDenied(f"Project {reference} is not approved and in date")
-    extract = extracts.latest_extract(session, project.id)
-    if extract is None:
-        raise Conflict(f"Project {reference} has no extract yet: provision one first")
+    project, extract = extract_for_analysis(session, haven, reference, person)
     raw = run_query_unsafe(haven.home / extract.path, query)
     if raw.measure == "count_patients":
         checked = suppress_small_counts(raw, haven.settings.small_count_threshold)
