@@ -16,9 +16,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -34,27 +32,15 @@ from openhaven.outputs.file_rules import check_output_file
 from openhaven.outputs.perturbation_cell_key import perturb_crosstab, record_key
 from openhaven.outputs.perturbation_rounding import controlled_round
 from openhaven.outputs.rounding import round_to_base
-
-
-def _best(action: Callable[[], Any], runs: int = 3) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-def _load() -> str:
-    return "load average " + ", ".join(f"{v:.1f}" for v in os.getloadavg())
+from timing import best_of, load_average
 
 
 def run(quick: bool = False) -> list[dict[str, str]]:
     rng = np.random.default_rng(5)
     rows, cols = (20, 10) if quick else (100, 50)
     table = rng.integers(0, 60, (rows, cols)).tolist()
-    controlled = _best(lambda: controlled_round(table, 5))
-    plain = _best(lambda: [[round_to_base(v) for v in row] for row in table])
+    controlled = best_of(lambda: controlled_round(table, 5))
+    plain = best_of(lambda: [[round_to_base(v) for v in row] for row in table])
     records = 20_000 if quick else 1_000_000
     groups = list(zip(rng.integers(0, 10, records).tolist(), rng.integers(0, 8, records).tolist(),
                       strict=True))
@@ -62,16 +48,16 @@ def run(quick: bool = False) -> list[dict[str, str]]:
     started = time.perf_counter()
     keys = [record_key(b"bench secret", i) for i in ids]
     keying = time.perf_counter() - started
-    cell_key = _best(lambda: perturb_crosstab((r, c, k) for (r, c), k in zip(groups, keys,
+    cell_key = best_of(lambda: perturb_crosstab((r, c, k) for (r, c), k in zip(groups, keys,
                                                                              strict=True)))
-    counting = _best(lambda: Counter(groups))
+    counting = best_of(lambda: Counter(groups))
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         csv_rows = 1_000 if quick else 10_000
         csv = base / "table.csv"
         csv.write_text("region,band,count\n" + "".join(
             f"r{i % 10},b{i % 8},{i % 977}\n" for i in range(csv_rows)))
-        rules = _best(lambda: check_output_file(csv))
+        rules = best_of(lambda: check_output_file(csv))
         haven = Haven.open(base / "haven")
         release = base / "release"
         release.mkdir()
@@ -83,12 +69,12 @@ def run(quick: bool = False) -> list[dict[str, str]]:
                                    "size": blob.stat().st_size}]}
             write_manifest(release, *sign_manifest(haven, manifest))
 
-        signing = _best(sign)
+        signing = best_of(sign)
         public = signing_key(haven).public_key()
-        verifying = _best(lambda: verify_release_folder(release, public))
+        verifying = best_of(lambda: verify_release_folder(release, public))
         assert verify_release_folder(release, public).valid
         kib = blob.stat().st_size // 1024
-    note = _load()
+    note = load_average()
     return [
         {"benchmark": f"airlock: controlled rounding {rows}×{cols}",
          "measured": f"{controlled * 1000:.0f} ms",

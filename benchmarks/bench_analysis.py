@@ -12,14 +12,11 @@ Each figure is the best of three runs (one for the dummy data). Quick mode uses 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from openhaven.analysis.dummy_data import generate_dummy_extract
 from openhaven.analysis.extract_schema import extract_schema
@@ -27,22 +24,11 @@ from openhaven.analysis.query_spec import AggregateQuery
 from openhaven.analysis.runner import run_query_unsafe
 from openhaven.jobs.sandbox import SandboxLimits, isolation_problem, run_sandboxed
 from openhaven.provisioning.specification import DEMO_SPECIFICATION, DatasetSpecification
+from timing import best_of, load_average
 
 POPULATION = {"conditions": {"codes": ["38341003"], "between": ["2015-01-01", None]},
               "age": {"min": 40, "max": 79}}
 
-
-def _best(action: Callable[[], Any], runs: int = 3) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-def _load() -> str:
-    return "load average " + ", ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def run(quick: bool = False) -> list[dict[str, str]]:
@@ -64,7 +50,7 @@ def run(quick: bool = False) -> list[dict[str, str]]:
             "measured": f"{plain:.2f} s; aimed at a query until {matches:,} match: {aimed:.2f} s "
                         f"({report.patients:,} patients)",
             "anchor": "schema from the specification alone; values from public code lists",
-            "notes": f"3 tables; {_load()}",
+            "notes": f"3 tables; {load_average()}",
         })
         generate_dummy_extract(schema, base / "large", patients=large, seed=2)
         extract = base / "large" / "extract.duckdb"
@@ -76,13 +62,13 @@ def run(quick: bool = False) -> list[dict[str, str]]:
             query = AggregateQuery.from_dict({"name": label, "population": POPULATION,
                                               "measure": measure,
                                               "group_by": ["sex", "age_band"]})
-            seconds = _best(lambda q=query: run_query_unsafe(extract, q))
+            seconds = best_of(lambda q=query: run_query_unsafe(extract, q))
             timings.append(f"{label} {seconds * 1000:.0f} ms")
         rows.append({
             "benchmark": f"analysis: declarative query on {large:,} dummy patients",
             "measured": "; ".join(timings),
             "anchor": "compile + run on DuckDB, with the evidence output checks need",
-            "notes": f"grouped by sex × age band; best of 3; {_load()}",
+            "notes": f"grouped by sex × age band; best of 3; {load_average()}",
         })
         rows.append(_sandbox_row(base))
     return rows
@@ -108,12 +94,12 @@ def _sandbox_row(base: Path) -> dict[str, str]:
                                limits=SandboxLimits(wall_seconds=60))
         assert result.exit_code == 0, result.log
 
-    sandboxed = _best(confined)
-    direct = _best(lambda: subprocess.run([sys.executable, "-I", "-B", str(script)],
+    sandboxed = best_of(confined)
+    direct = best_of(lambda: subprocess.run([sys.executable, "-I", "-B", str(script)],
                                           check=True))
     return {
         "benchmark": "analysis: job sandbox start-up (empty script)",
         "measured": f"{sandboxed * 1000:.0f} ms confined vs {direct * 1000:.0f} ms direct",
         "anchor": "the same interpreter started without a sandbox",
-        "notes": f"bubblewrap + setpriv + rlimits; best of 3; {_load()}",
+        "notes": f"bubblewrap + setpriv + rlimits; best of 3; {load_average()}",
     }
