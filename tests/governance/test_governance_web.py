@@ -3,85 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from governance_cast import REQUIRED, SPECIFICATION
-from sqlalchemy import Engine
-
-from db_fixtures import empty_database
-from openhaven.core.clock import utc_now
-from openhaven.core.database import migrate, unit_of_work
-from openhaven.core.haven import Haven
-from openhaven.governance import service as governance
-from openhaven.governance.access import record_accreditation
-from openhaven.identity import accounts, api_tokens, sessions
-from openhaven.identity.passwords import PROFILE_ENV
-from openhaven.identity.repository import account_for_person
-from openhaven.web.app import create_app
-from openhaven.web.credentials import CSRF_HEADER, SESSION_COOKIE
+from governance_cast import SPECIFICATION
+from governance_site import Site, governance_site
 
 PEOPLE = {"researcher": ["researcher"], "chair": ["committee_member"],
           "vice": ["committee_member"]}
 
 
-@dataclass
-class Site:
-    app: Any
-    engine: Engine
-    ids: dict[str, int]
-
-    def api(self, who: str) -> TestClient:
-        with unit_of_work(self.engine) as session:
-            account = account_for_person(session, self.ids[who])
-            assert account is not None
-            token = api_tokens.issue_token(session, self.app.state.haven, account,
-                                           label="t", scope="write", actor="test").token
-        client = TestClient(self.app, raise_server_exceptions=False)
-        client.headers["Authorization"] = f"Bearer {token}"
-        return client
-
-    def browser(self, who: str) -> TestClient:
-        with unit_of_work(self.engine) as session:
-            account = account_for_person(session, self.ids[who])
-            assert account is not None
-            started = sessions.start_session(session, account, stage=sessions.FULL)
-        client = TestClient(self.app, raise_server_exceptions=False)
-        client.cookies.set(SESSION_COOKIE, started.token)
-        client.headers[CSRF_HEADER] = started.record.csrf_token
-        return client
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp("governance-web")
-    with pytest.MonkeyPatch.context() as patch, empty_database("sqlite", folder) as engine:
-        patch.setenv(PROFILE_ENV, "fast")
-        migrate(engine)
-        haven = Haven.open(folder / "haven")
-        ids = {}
-        with unit_of_work(engine) as session:
-            organisation = governance.register_organisation(
-                session, haven, name="Web University", kind="academic", actor="test")
-            for name, roles in PEOPLE.items():
-                person = governance.register_person(
-                    session, haven, display_name=name, email=f"{name}@web.ac.uk", roles=roles,
-                    organisation=organisation, actor="test")
-                accounts.create_account(session, haven, person, password="a long passphrase",
-                                        actor="test")
-                ids[name] = person.id
-            researcher = governance.get_person(session, ids["researcher"])
-            for kind in REQUIRED:
-                record_accreditation(session, haven, researcher, kind=kind,
-                                     valid_from=utc_now().date(),
-                                     expires_at=utc_now().replace(year=utc_now().year + 1),
-                                     actor="test")
-        app = create_app(haven)
-        app.state.engine.dispose()
-        app.state.engine = engine
-        yield Site(app, engine, ids)
+    with governance_site("sqlite", tmp_path_factory.mktemp("governance-web"), PEOPLE,
+                         organisation="Web University", domain="web.ac.uk") as made:
+        yield made
 
 
 REQUEST = {
